@@ -1,0 +1,62 @@
+"""tidu (梯度): a deep-learning framework built from first principles on NumPy.
+
+Tensors with reverse-mode automatic differentiation, gradient checking, and (in ``tidu.nn``,
+``tidu.optim``, ``tidu.models``) the layers and training loop built on them.
+"""
+
+from . import ops
+from .autograd import Function, enable_grad, grad, is_grad_enabled, no_grad
+from .creation import arange, full, ones, ones_like, rand, randn, zeros, zeros_like
+from .errors import GradientError, ShapeError, TiduError
+from .gradcheck import GradcheckError, GradcheckResult, gradcheck
+from .ops import (
+    abs,
+    add,
+    broadcast_to,
+    cast,
+    clip,
+    concatenate,
+    div,
+    dot,
+    exp,
+    flatten,
+    leaky_relu,
+    log,
+    log_softmax,
+    logsumexp,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    mul,
+    neg,
+    pad,
+    permute,
+    pow,
+    relu,
+    reshape,
+    sigmoid,
+    sign,
+    softmax,
+    split,
+    sqrt,
+    squeeze,
+    stack,
+    sub,
+    sum,
+    tanh,
+    transpose,
+    unsqueeze,
+    var,
+    where,
+)
+from .random import get_generator, manual_seed
+from .tensor import Tensor, tensor
+
+cat = concatenate
+float32 = "float32"
+float64 = "float64"
+
+__version__ = "0.1.0"

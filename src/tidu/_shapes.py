@@ -1,0 +1,57 @@
+"""Shape helpers: the one place where broadcast gradients are reduced back."""
+
+from __future__ import annotations
+
+from .errors import ShapeError
+
+
+def sum_to(grad, shape: tuple, op: str = "op"):
+    """Sum ``grad`` over the axes that broadcasting added or stretched, giving ``shape``.
+
+    Raises:
+        ShapeError: ``grad`` cannot have come from broadcasting an array of ``shape``.
+    """
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    if lead < 0:
+        raise ShapeError(f"{op}: gradient of shape {grad.shape} cannot be reduced to {shape}")
+    axes = list(range(lead))
+    for i, n in enumerate(shape):
+        m = grad.shape[lead + i]
+        if n == 1 and m != 1:
+            axes.append(lead + i)
+        elif n != m:
+            raise ShapeError(
+                f"{op}: backward produced a gradient of shape {grad.shape} for an input of "
+                f"shape {shape}"
+            )
+    if axes:
+        grad = grad.sum(axis=tuple(axes), keepdims=True)
+    return grad.reshape(shape)
+
+
+def normalize_axis(axis, ndim: int):
+    """Return ``axis`` as a sorted tuple of non-negative ints, or None for all axes."""
+    if axis is None:
+        return None
+    if isinstance(axis, int):
+        axis = (axis,)
+    out = []
+    for a in axis:
+        if not -ndim <= a < max(ndim, 1):
+            raise ShapeError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
+        out.append(a % max(ndim, 1))
+    return tuple(sorted(out))
+
+
+def expand_reduced(grad, in_shape: tuple, axis, keepdims: bool):
+    """Reshape the gradient of a reduction so that it broadcasts against the input."""
+    if axis is None:
+        return grad.reshape((1,) * len(in_shape)) if not keepdims else grad
+    if keepdims:
+        return grad
+    shape = list(in_shape)
+    for a in axis:
+        shape[a] = 1
+    return grad.reshape(shape)

@@ -1,0 +1,259 @@
+"""Reverse-mode automatic differentiation: the Function contract and the backward engine.
+
+A :class:`Function` is one differentiable primitive. ``forward`` works on plain arrays and may
+keep what ``backward`` needs on ``self``; ``backward`` receives the gradient of the output and
+returns one gradient per positional input (``None`` where there is none). Gradients may keep
+the broadcast shape of the output: the engine reduces them to each input's shape in one place
+(:func:`tidu._shapes.sum_to`).
+
+The engine walks the graph iteratively in topological order, so depth is limited by memory,
+not by Python's recursion limit, and it frees each node's saved arrays once used unless
+``retain_graph=True``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Sequence
+
+from . import backend
+from ._shapes import sum_to
+from .errors import GradientError, ShapeError
+
+xp = backend.xp
+Tensor = None  # bound by tidu.tensor at import (the engine and Tensor know each other)
+
+
+class _GradMode:
+    enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """Whether operations currently record the graph."""
+    return _GradMode.enabled
+
+
+@contextlib.contextmanager
+def _set_grad(enabled: bool):
+    prev = _GradMode.enabled
+    _GradMode.enabled = enabled
+    try:
+        yield
+    finally:
+        _GradMode.enabled = prev
+
+
+def no_grad():
+    """Context manager (and decorator) in which operations record no graph.
+
+    >>> import tidu
+    >>> w = tidu.tensor([1.0, 2.0], requires_grad=True)
+    >>> with tidu.no_grad():
+    ...     y = w * 2
+    >>> y.requires_grad
+    False
+    """
+    return _set_grad(False)
+
+
+def enable_grad():
+    """Context manager that turns graph recording back on inside ``no_grad``."""
+    return _set_grad(True)
+
+
+class Function:
+    """Base class of differentiable operations; subclass it for a custom operation.
+
+    Subclasses define ``forward(self, *arrays, **kwargs) -> array`` and
+    ``backward(self, grad) -> gradient or tuple of gradients`` (one per positional input).
+    Call them with ``MyOp.apply(*inputs, **kwargs)``; inputs may be Tensors, arrays or
+    scalars (the last two are constants). ``self.needs_grad[i]`` says whether input ``i``
+    wants a gradient, so ``backward`` can skip work.
+
+    >>> import tidu, numpy as np
+    >>> class Cube(tidu.Function):
+    ...     def forward(self, x):
+    ...         self.x = x
+    ...         return x ** 3
+    ...     def backward(self, grad):
+    ...         return grad * 3 * self.x ** 2
+    >>> x = tidu.tensor(2.0, requires_grad=True)
+    >>> Cube.apply(x).backward()
+    >>> float(x.grad)
+    12.0
+    """
+
+    inputs: tuple
+    needs_grad: tuple
+
+    def forward(self, *args, **kwargs):  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} does not define forward")
+
+    def backward(self, grad):  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} does not define backward")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run ``forward`` on the inputs' arrays and record the node when gradients are on."""
+        datas = [a.data if isinstance(a, Tensor) else a for a in args]
+        fn = cls()
+        try:
+            out = fn.forward(*datas, **kwargs)
+        except ValueError as e:
+            if isinstance(e, ShapeError):
+                raise
+            shapes = ", ".join(str(getattr(d, "shape", "scalar")) for d in datas)
+            raise ShapeError(f"{cls.__name__.lower()}: inputs of shapes {shapes}: {e}") from e
+        if type(out) is not xp.ndarray:
+            out = xp.asarray(out)
+        if _GradMode.enabled:
+            needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+            if True in needs:
+                fn.inputs = tuple(a if n else None for a, n in zip(args, needs))
+                fn.needs_grad = needs
+                return Tensor._make(out, True, fn)
+        return Tensor._make(out, False, None)
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def _release(self) -> None:
+        """Drop saved arrays and links to inputs once backward has used them."""
+        self.__dict__.clear()
+        self._freed = True
+
+
+def _check_root(t, grad):
+    if not isinstance(t, Tensor):
+        raise TypeError(f"backward/grad expects Tensors, got {type(t).__name__}")
+    if not t.requires_grad:
+        raise GradientError(
+            "element does not require grad and has no graph: create the leaves with "
+            "requires_grad=True (and not inside tidu.no_grad())"
+        )
+    if grad is None:
+        if t.data.size != 1:
+            raise GradientError(
+                f"backward on a tensor of shape {t.shape} needs an output gradient: "
+                "gradients can be implicitly created only for scalar outputs; pass "
+                "gradient=<array of the same shape> or reduce the output (e.g. .sum())"
+            )
+        return xp.ones_like(t.data)
+    g = grad.data if isinstance(grad, Tensor) else xp.asarray(grad, dtype=t.data.dtype)
+    if g.shape != t.shape:
+        raise ShapeError(f"output gradient has shape {g.shape} but the output has {t.shape}")
+    return g
+
+
+def _topo_order(roots: Sequence) -> list:
+    """Tensors reachable from ``roots`` through recorded nodes, outputs before inputs."""
+    order, seen = [], set()
+    stack = [(r, False) for r in roots]
+    while stack:
+        t, expanded = stack.pop()
+        if expanded:
+            order.append(t)
+            continue
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        stack.append((t, True))
+        node = t._node
+        if node is not None:
+            for p in getattr(node, "inputs", ()):
+                if p is not None and id(p) not in seen:
+                    stack.append((p, False))
+    order.reverse()
+    return order
+
+
+def run_backward(roots, grads, retain_graph=False, targets=None):
+    """Propagate ``grads`` from ``roots`` back through the graph.
+
+    With ``targets`` (a sequence of tensors), return their gradients as arrays and leave every
+    ``.grad`` untouched; otherwise accumulate into the ``.grad`` of leaves (and of tensors that
+    called ``retain_grad()``).
+    """
+    pending = {}
+    for r, g in zip(roots, grads):
+        k = id(r)
+        pending[k] = pending[k] + g if k in pending else g
+    want = None if targets is None else {id(t) for t in targets}
+    found = {}
+    for t in _topo_order(roots):
+        g = pending.pop(id(t), None)
+        if g is None:
+            continue
+        if want is not None:
+            if id(t) in want:
+                found[id(t)] = found[id(t)] + g if id(t) in found else g
+        elif t._node is None or t._retain:
+            t.grad = Tensor._make(g, False, None) if t.grad is None else Tensor._make(
+                t.grad.data + g, False, None
+            )
+        node = t._node
+        if node is None:
+            continue
+        if getattr(node, "_freed", False):
+            raise GradientError(
+                f"trying to backward through the graph a second time (at {node.name}): its "
+                "saved values were freed by the first backward; pass retain_graph=True to the "
+                "first backward (or grad) call if you need to go through it again"
+            )
+        in_grads = node.backward(g)
+        if not isinstance(in_grads, tuple):
+            in_grads = (in_grads,)
+        for p, pg in zip(node.inputs, in_grads):
+            if p is None or pg is None:
+                continue
+            if type(pg) is not xp.ndarray:
+                pg = xp.asarray(pg)
+            if pg.shape != p.data.shape:
+                pg = sum_to(pg, p.data.shape, node.name)
+            if pg.dtype != p.data.dtype:
+                pg = pg.astype(p.data.dtype)
+            k = id(p)
+            pending[k] = pending[k] + pg if k in pending else pg
+        if not retain_graph:
+            node._release()
+    return found
+
+
+def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
+    """Accumulate d(tensor)/d(leaf) into every leaf's ``.grad`` (see ``Tensor.backward``)."""
+    g = _check_root(tensor, gradient)
+    run_backward([tensor], [g], retain_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph: bool = False):
+    """Return the gradients of ``outputs`` with respect to ``inputs`` without touching ``.grad``.
+
+    The counterpart of ``torch.autograd.grad`` and Theano's ``T.grad``. ``outputs`` is a
+    tensor or a sequence of tensors (scalars, or with ``grad_outputs`` of matching shapes);
+    ``inputs`` a tensor or a sequence. An input that the outputs do not depend on gets a
+    zero gradient.
+
+    Returns:
+        A tuple of Tensors, one per input (a single Tensor when ``inputs`` is one Tensor).
+    """
+    single = isinstance(inputs, Tensor)
+    ins = [inputs] if single else list(inputs)
+    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    if grad_outputs is None:
+        gos: Iterable = [None] * len(outs)
+    elif isinstance(grad_outputs, (Tensor, xp.ndarray)) or not isinstance(grad_outputs, Sequence):
+        gos = [grad_outputs]
+    else:
+        gos = grad_outputs
+    for t in ins:
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise GradientError("every input of grad() must be a Tensor with requires_grad=True")
+    gs = [_check_root(o, g) for o, g in zip(outs, gos)]
+    found = run_backward(outs, gs, retain_graph, targets=ins)
+    res = tuple(
+        Tensor._make(found[id(t)], False, None) if id(t) in found
+        else Tensor._make(xp.zeros_like(t.data), False, None)
+        for t in ins
+    )
+    return res[0] if single else res

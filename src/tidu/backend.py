@@ -1,0 +1,36 @@
+"""The array namespace tidu computes with.
+
+Every op reaches arrays through ``xp`` (NumPy today). A CuPy backend will bind ``xp`` to
+``cupy``; code that never names ``numpy`` directly carries over unchanged.
+"""
+
+from __future__ import annotations
+
+import numpy
+
+xp = numpy
+"""The array module in use (NumPy)."""
+
+default_float = numpy.float32
+"""dtype given to tensors built from Python floats and lists (float32, as in Keras and PyTorch)."""
+
+
+def as_array(data, dtype=None):
+    """Turn ``data`` (array, scalar, nested list) into an array of the array namespace.
+
+    Python floats and lists of floats become ``default_float``; NumPy arrays keep their dtype
+    unless ``dtype`` is given; Python ints and bools keep integer/boolean dtypes.
+    """
+    if dtype is not None:
+        return xp.asarray(data, dtype=dtype)
+    if isinstance(data, xp.ndarray):
+        return data
+    arr = xp.asarray(data)
+    if arr.dtype == xp.float64 and not isinstance(data, xp.generic):
+        arr = arr.astype(default_float)
+    return arr
+
+
+def is_floating(dtype) -> bool:
+    """True for floating-point dtypes, the only ones that can carry gradients."""
+    return xp.issubdtype(dtype, xp.floating)

@@ -1,0 +1,129 @@
+"""Activations and the softmax family, written to stay finite for inputs of any magnitude."""
+
+from __future__ import annotations
+
+from ..autograd import Function
+from ..backend import xp
+
+
+class Sigmoid(Function):
+    """1 / (1 + e^-x), computed from e^-|x| so that nothing overflows."""
+
+    def forward(self, x):
+        e = xp.exp(-xp.abs(x))
+        out = xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        self.out = out
+        return out
+
+    def backward(self, g):
+        return g * self.out * (1 - self.out)
+
+
+class Tanh(Function):
+    def forward(self, x):
+        self.out = xp.tanh(x)
+        return self.out
+
+    def backward(self, g):
+        return g * (1 - self.out * self.out)
+
+
+class ReLU(Function):
+    """max(x, 0); gradient 1 above 0 and 0 at or below it."""
+
+    def forward(self, x):
+        self.mask = x > 0
+        return x * self.mask
+
+    def backward(self, g):
+        return g * self.mask
+
+
+class LeakyReLU(Function):
+    def forward(self, x, alpha):
+        self.mask, self.alpha = x > 0, alpha
+        return xp.where(self.mask, x, alpha * x)
+
+    def backward(self, g):
+        return xp.where(self.mask, g, self.alpha * g), None
+
+
+class Softmax(Function):
+    """exp(x - max) / sum(exp(x - max)) along ``axis``."""
+
+    def forward(self, x, axis=-1):
+        e = xp.exp(x - x.max(axis=axis, keepdims=True))
+        self.out = e / e.sum(axis=axis, keepdims=True)
+        self.axis = axis
+        return self.out
+
+    def backward(self, g):
+        s = self.out
+        return s * (g - (g * s).sum(axis=self.axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    """x - logsumexp(x) along ``axis``."""
+
+    def forward(self, x, axis=-1):
+        z = x - x.max(axis=axis, keepdims=True)
+        self.out = z - xp.log(xp.exp(z).sum(axis=axis, keepdims=True))
+        self.axis = axis
+        return self.out
+
+    def backward(self, g):
+        return g - xp.exp(self.out) * g.sum(axis=self.axis, keepdims=True)
+
+
+class LogSumExp(Function):
+    """log(sum(exp(x))) along ``axis``, shifted by the (detached) maximum."""
+
+    def forward(self, x, axis=None, keepdims=False):
+        m = x.max(axis=axis, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        out = xp.log(xp.exp(x - m).sum(axis=axis, keepdims=True)) + m
+        self.x, self.out_keep = x, out
+        self.axis, self.keepdims = axis, keepdims
+        return out if keepdims else out.reshape(xp.sum(out, axis=axis).shape)
+
+    def backward(self, g):
+        if not self.keepdims:
+            g = g.reshape(self.out_keep.shape)
+        return g * xp.exp(self.x - self.out_keep)
+
+
+def sigmoid(x):
+    """Logistic sigmoid; finite for any input (no overflow at |x| = 1e4)."""
+    return Sigmoid.apply(x)
+
+
+def tanh(x):
+    """Hyperbolic tangent."""
+    return Tanh.apply(x)
+
+
+def relu(x):
+    """Rectified linear unit max(x, 0)."""
+    return ReLU.apply(x)
+
+
+def leaky_relu(x, alpha: float = 0.01):
+    """x for x > 0, alpha * x otherwise (PyTorch's default slope 0.01)."""
+    return LeakyReLU.apply(x, alpha)
+
+
+def softmax(x, axis: int = -1):
+    """Probabilities along ``axis``: exp(x) / sum(exp(x)), computed from x - max(x)."""
+    return Softmax.apply(x, axis=axis)
+
+
+def log_softmax(x, axis: int = -1):
+    """log(softmax(x)) computed as x - logsumexp(x): finite where softmax underflows."""
+    return LogSoftmax.apply(x, axis=axis)
+
+
+def logsumexp(x, axis=None, keepdims: bool = False):
+    """log(sum(exp(x))) over ``axis`` (all axes when None), stable for large inputs."""
+    if isinstance(axis, list):
+        axis = tuple(axis)
+    return LogSumExp.apply(x, axis=axis, keepdims=keepdims)

@@ -1,0 +1,260 @@
+"""Element-wise arithmetic and math. Gradients keep the output's (broadcast) shape; the engine
+reduces them to each input's shape."""
+
+from __future__ import annotations
+
+from ..autograd import Function
+from ..backend import xp
+
+
+class Add(Function):
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, g):
+        return g, g
+
+
+class Sub(Function):
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, g):
+        return g, (-g if self.needs_grad[1] else None)
+
+
+class Mul(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, g):
+        n = self.needs_grad
+        return (g * self.b if n[0] else None), (g * self.a if n[1] else None)
+
+
+class Div(Function):
+    def forward(self, a, b):
+        self.b = b
+        self.out = a / b
+        return self.out
+
+    def backward(self, g):
+        ga = g / self.b
+        return ga, (-ga * self.out if self.needs_grad[1] else None)
+
+
+class Neg(Function):
+    def forward(self, a):
+        return -a
+
+    def backward(self, g):
+        return -g
+
+
+class Pow(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.out = a ** b
+        return self.out
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        ga = g * b * a ** (b - 1) if self.needs_grad[0] else None
+        gb = None
+        if self.needs_grad[1]:
+            # d(a^b)/db = a^b log a, taken as 0 where a <= 0 (where log a is undefined)
+            safe = xp.where(a > 0, a, 1)
+            gb = g * self.out * xp.log(safe)
+        return ga, gb
+
+
+class Exp(Function):
+    def forward(self, a):
+        self.out = xp.exp(a)
+        return self.out
+
+    def backward(self, g):
+        return g * self.out
+
+
+class Log(Function):
+    def forward(self, a):
+        self.a = a
+        return xp.log(a)
+
+    def backward(self, g):
+        return g / self.a
+
+
+class Sqrt(Function):
+    def forward(self, a):
+        self.out = xp.sqrt(a)
+        return self.out
+
+    def backward(self, g):
+        return g / (2 * self.out)
+
+
+class Abs(Function):
+    def forward(self, a):
+        self.a = a
+        return xp.abs(a)
+
+    def backward(self, g):
+        return g * xp.sign(self.a)
+
+
+class Sign(Function):
+    """sign(x); its gradient is zero everywhere (undefined at 0, taken as 0)."""
+
+    def forward(self, a):
+        self.shape = a.shape
+        return xp.sign(a)
+
+    def backward(self, g):
+        return xp.zeros_like(g)
+
+
+class _Extremum(Function):
+    """maximum/minimum: the gradient goes to the chosen input; ties split it in half."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return self.pick(a, b)
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        first = self.wins(a, b) + 0.5 * (a == b)
+        return (g * first if self.needs_grad[0] else None), (
+            g * (1 - first) if self.needs_grad[1] else None
+        )
+
+
+class Maximum(_Extremum):
+    pick = staticmethod(xp.maximum)
+    wins = staticmethod(xp.greater)
+
+
+class Minimum(_Extremum):
+    pick = staticmethod(xp.minimum)
+    wins = staticmethod(xp.less)
+
+
+class Where(Function):
+    def forward(self, cond, a, b):
+        self.cond = cond
+        return xp.where(cond, a, b)
+
+    def backward(self, g):
+        z = xp.zeros((), dtype=g.dtype)
+        return None, xp.where(self.cond, g, z), xp.where(self.cond, z, g)
+
+
+class Clip(Function):
+    """clip(x, lo, hi); the gradient passes where lo <= x <= hi (as torch.clamp)."""
+
+    def forward(self, a, lo, hi):
+        self.a, self.lo, self.hi = a, lo, hi
+        return xp.clip(a, lo, hi)
+
+    def backward(self, g):
+        inside = xp.ones(self.a.shape, dtype=bool)
+        if self.lo is not None:
+            inside &= self.a >= self.lo
+        if self.hi is not None:
+            inside &= self.a <= self.hi
+        return g * inside, None, None
+
+
+class Cast(Function):
+    def forward(self, a, dtype):
+        self.dtype = a.dtype
+        return a.astype(dtype)
+
+    def backward(self, g):
+        return g.astype(self.dtype), None
+
+
+def add(a, b):
+    """a + b with broadcasting."""
+    return Add.apply(a, b)
+
+
+def sub(a, b):
+    """a - b with broadcasting."""
+    return Sub.apply(a, b)
+
+
+def mul(a, b):
+    """a * b with broadcasting."""
+    return Mul.apply(a, b)
+
+
+def div(a, b):
+    """a / b with broadcasting."""
+    return Div.apply(a, b)
+
+
+def neg(a):
+    """-a."""
+    return Neg.apply(a)
+
+
+def pow(a, b):
+    """a ** b; differentiable in both (the exponent's gradient is 0 where a <= 0)."""
+    return Pow.apply(a, b)
+
+
+def exp(a):
+    """e ** a."""
+    return Exp.apply(a)
+
+
+def log(a):
+    """Natural logarithm."""
+    return Log.apply(a)
+
+
+def sqrt(a):
+    """Square root."""
+    return Sqrt.apply(a)
+
+
+def abs(a):
+    """|a|; gradient sign(a) (0 at 0)."""
+    return Abs.apply(a)
+
+
+def sign(a):
+    """-1, 0 or 1; zero gradient (the perceptron's step)."""
+    return Sign.apply(a)
+
+
+def maximum(a, b):
+    """Element-wise maximum; ties share the gradient equally (as PyTorch)."""
+    return Maximum.apply(a, b)
+
+
+def minimum(a, b):
+    """Element-wise minimum; ties share the gradient equally (as PyTorch)."""
+    return Minimum.apply(a, b)
+
+
+def where(cond, a, b):
+    """Pick ``a`` where ``cond`` is true, ``b`` elsewhere; ``cond`` gets no gradient."""
+    from ..tensor import Tensor
+
+    if isinstance(cond, Tensor):
+        cond = cond.data
+    return Where.apply(xp.asarray(cond, dtype=bool), a, b)
+
+
+def clip(a, lo=None, hi=None):
+    """Limit values to [lo, hi] (either bound may be None)."""
+    return Clip.apply(a, lo, hi)
+
+
+def cast(a, dtype):
+    """Convert to ``dtype``; the gradient is converted back."""
+    return Cast.apply(a, xp.dtype(dtype))

@@ -1,0 +1,58 @@
+"""Matrix products: matmul (1-D, 2-D and batched, NumPy semantics) and dot."""
+
+from __future__ import annotations
+
+from .._shapes import sum_to
+from ..autograd import Function
+from ..backend import xp
+from ..errors import ShapeError
+
+
+class MatMul(Function):
+    def forward(self, a, b):
+        if a.ndim == 0 or b.ndim == 0:
+            raise ShapeError(f"matmul: needs tensors with at least 1 dimension, got shapes "
+                             f"{a.shape} and {b.shape}; use * for scalars")
+        k_a = a.shape[-1]
+        k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+        if k_a != k_b:
+            raise ShapeError(
+                f"matmul: shapes {a.shape} and {b.shape} are not aligned: the last axis of the "
+                f"first ({k_a}) must equal the "
+                f"{'only' if b.ndim == 1 else 'second-to-last'} axis of the second ({k_b})"
+            )
+        self.a, self.b = a, b
+        return xp.matmul(a, b)
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        if a.ndim == 2 and b.ndim == 2:
+            return (g @ b.T if self.needs_grad[0] else None,
+                    a.T @ g if self.needs_grad[1] else None)
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        g2 = g
+        if a.ndim == 1:
+            g2 = xp.expand_dims(g2, -2)
+        if b.ndim == 1:
+            g2 = xp.expand_dims(g2, -1)
+        ga = gb = None
+        if self.needs_grad[0]:
+            ga = sum_to(g2 @ xp.swapaxes(b2, -1, -2), a2.shape, "matmul").reshape(a.shape)
+        if self.needs_grad[1]:
+            gb = sum_to(xp.swapaxes(a2, -1, -2) @ g2, b2.shape, "matmul").reshape(b.shape)
+        return ga, gb
+
+
+def matmul(a, b):
+    """Matrix product with NumPy's rules: 1-D operands are vectors, leading axes batch."""
+    return MatMul.apply(a, b)
+
+
+def dot(a, b):
+    """Dot product of vectors, or matrix product of 1-D/2-D operands (np.dot for ndim <= 2)."""
+    nd = (getattr(a, "ndim", 0), getattr(b, "ndim", 0))
+    if max(nd) > 2:
+        raise ShapeError(f"dot: takes 1-D or 2-D tensors, got {nd[0]}-D and {nd[1]}-D; "
+                         "use matmul for batched products")
+    return MatMul.apply(a, b)

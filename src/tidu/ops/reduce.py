@@ -1,0 +1,107 @@
+"""Reductions over any axes, with ``keepdims``."""
+
+from __future__ import annotations
+
+from .._shapes import expand_reduced, normalize_axis
+from ..autograd import Function
+from ..backend import xp
+
+
+class Sum(Function):
+    def forward(self, x, axis=None, keepdims=False):
+        self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
+        return x.sum(axis=axis, keepdims=keepdims)
+
+    def backward(self, g):
+        return xp.broadcast_to(expand_reduced(g, self.shape, self.axis, self.keepdims), self.shape)
+
+
+class Mean(Function):
+    def forward(self, x, axis=None, keepdims=False):
+        self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
+        self.n = x.size if axis is None else _count(x.shape, axis)
+        return x.mean(axis=axis, keepdims=keepdims)
+
+    def backward(self, g):
+        g = expand_reduced(g, self.shape, self.axis, self.keepdims) / self.n
+        return xp.broadcast_to(g, self.shape)
+
+
+class _Extreme(Function):
+    """max/min: the gradient is shared equally by the elements that attain the extreme."""
+
+    def forward(self, x, axis=None, keepdims=False):
+        if x.size == 0:
+            raise ValueError(f"{self.name.lower()} of an empty tensor is undefined")
+        out = self.reduce(x, axis=axis, keepdims=True)
+        self.mask = x == out
+        self.axis, self.keepdims, self.shape = axis, keepdims, x.shape
+        return out if keepdims else out.reshape(self.reduce(x, axis=axis).shape)
+
+    def backward(self, g):
+        g = expand_reduced(g, self.shape, self.axis, self.keepdims)
+        count = self.mask.sum(axis=self.axis, keepdims=True)
+        return self.mask * (g / count)
+
+
+class Max(_Extreme):
+    reduce = staticmethod(xp.max)
+
+
+class Min(_Extreme):
+    reduce = staticmethod(xp.min)
+
+
+class Var(Function):
+    """Variance with ``ddof`` (0: population variance, NumPy's and Keras's default)."""
+
+    def forward(self, x, axis=None, keepdims=False, ddof=0):
+        self.centered = x - x.mean(axis=axis, keepdims=True)
+        self.axis, self.keepdims, self.shape = axis, keepdims, x.shape
+        self.denom = (x.size if axis is None else _count(x.shape, axis)) - ddof
+        return (self.centered**2).sum(axis=axis, keepdims=keepdims) / self.denom
+
+    def backward(self, g):
+        g = expand_reduced(g, self.shape, self.axis, self.keepdims)
+        return g * (2 / self.denom) * self.centered
+
+
+def _count(shape, axis) -> int:
+    n = 1
+    for a in axis:
+        n *= shape[a]
+    return n
+
+
+def _axis(x, axis):
+    from ..tensor import Tensor
+
+    ndim = x.ndim if isinstance(x, Tensor) else xp.ndim(x)
+    return normalize_axis(axis, ndim)
+
+
+def sum(x, axis=None, keepdims: bool = False):
+    """Sum over ``axis`` (an int, a tuple, or None for all)."""
+    return Sum.apply(x, axis=_axis(x, axis), keepdims=keepdims)
+
+
+def mean(x, axis=None, keepdims: bool = False):
+    """Arithmetic mean over ``axis``."""
+    return Mean.apply(x, axis=_axis(x, axis), keepdims=keepdims)
+
+
+def max(x, axis=None, keepdims: bool = False):
+    """Largest value over ``axis``; ties share the gradient."""
+    return Max.apply(x, axis=_axis(x, axis), keepdims=keepdims)
+
+
+def min(x, axis=None, keepdims: bool = False):
+    """Smallest value over ``axis``; ties share the gradient."""
+    return Min.apply(x, axis=_axis(x, axis), keepdims=keepdims)
+
+
+def var(x, axis=None, keepdims: bool = False, ddof: int = 0):
+    """Variance over ``axis``: mean squared deviation, divided by n - ddof."""
+    axis = _axis(x, axis)
+    return Var.apply(x, axis=axis, keepdims=keepdims, ddof=ddof)
+
