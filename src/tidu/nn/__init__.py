@@ -1,0 +1,34 @@
+"""Neural-network building blocks: Parameter, Module (Layer), layers, initializers,
+regularizers and activations.
+
+``Module`` is the base of every layer and model: Parameters and sub-Modules assigned to its
+attributes are registered in order; weights that depend on the input are created lazily
+by ``build(input_shape)`` on the first call (Keras style) or eagerly in ``__init__``
+(PyTorch style).
+"""
+
+from . import activations, initializers, regularizers
+from .layers import (
+    Activation,
+    Dense,
+    Dropout,
+    Flatten,
+    LeakyReLU,
+    Linear,
+    ReLU,
+    Reshape,
+    Sequential,
+    Sigmoid,
+    Sign,
+    Softmax,
+    Step,
+    Tanh,
+)
+from .module import IncompatibleKeys, Layer, Module, ModuleList
+from .parameter import Parameter
+
+__all__ = [
+    "Activation", "Dense", "Dropout", "Flatten", "IncompatibleKeys", "Layer", "LeakyReLU",
+    "Linear", "Module", "ModuleList", "Parameter", "ReLU", "Reshape", "Sequential", "Sigmoid",
+    "Sign", "Softmax", "Step", "Tanh", "activations", "initializers", "regularizers",
+]

@@ -1,0 +1,63 @@
+"""Dropout: randomly silence units during training (inverted dropout)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...random import get_generator
+from .._utils import normalize_shape
+from ..module import Module
+
+
+class Dropout(Module):
+    """Zero each input unit with probability ``rate`` in training; identity in evaluation.
+
+    Inverted dropout: the surviving units are scaled by 1 / (1 - rate) during training, so
+    the expected value of every unit is the same in training and in evaluation and nothing
+    has to be rescaled at test time (the train/test scale difference of Text C is corrected
+    here, during training).
+
+    Masks come from tidu's global generator (so ``tidu.manual_seed`` reproduces them), or,
+    when ``seed`` is given, from the layer's own generator created at construction.
+
+    Args:
+        rate: probability of dropping a unit, 0 <= rate < 1.
+        seed: optional seed of the layer's own generator.
+
+    Shape:
+        - Input: any.
+        - Output: same as the input.
+
+    >>> import tidu
+    >>> drop = tidu.nn.Dropout(0.5, seed=0)
+    >>> sorted(set(drop(tidu.ones(1000)).tolist()))
+    [0.0, 2.0]
+    >>> drop.eval()(tidu.ones(3)).tolist()
+    [1.0, 1.0, 1.0]
+    """
+
+    def __init__(self, rate: float, seed: int | None = None, name: str | None = None):
+        super().__init__(name=name)
+        try:
+            rate = float(rate)
+        except (TypeError, ValueError):
+            raise TypeError(f"{self.name}: rate must be a number, got {rate!r}") from None
+        if not 0.0 <= rate < 1.0:
+            raise ValueError(f"{self.name}: rate must satisfy 0 <= rate < 1, got {rate}")
+        self.rate = rate
+        self.seed = seed
+        self._rng = None if seed is None else np.random.default_rng(seed)
+
+    def forward(self, x):
+        if not self.training or self.rate == 0.0:
+            return x
+        rng = self._rng if self._rng is not None else get_generator()
+        keep = rng.random(x.shape) >= self.rate
+        dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float32
+        return x * (keep * (1.0 / (1.0 - self.rate))).astype(dtype)
+
+    def compute_output_shape(self, input_shape) -> tuple:
+        return normalize_shape(input_shape)
+
+    def extra_repr(self) -> str:
+        return f"rate={self.rate}"

@@ -1,0 +1,467 @@
+"""Module (alias Layer): the base class of every layer and model.
+
+A Module tracks the Parameters and sub-Modules assigned to its attributes, in order; builds
+its weights lazily from the shape of its first input (``build``); switches between training
+and evaluation (``train`` / ``eval``); saves and loads its weights as NumPy arrays
+(``state_dict`` / ``load_state_dict``); and sums its regularization penalties
+(``regularization_loss``). Its constructor arguments are recorded automatically, so
+``get_config()`` works for user-written layers too.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections import OrderedDict
+from typing import NamedTuple
+
+from .. import backend
+from ..errors import ShapeError
+from ..tensor import Tensor
+from . import initializers as initializers_mod
+from . import regularizers as regularizers_mod
+from ._utils import _classes, normalize_shape, serialize, snake_case, unique_name
+from .parameter import Parameter
+
+xp = backend.xp
+
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict(strict=False)`` skipped."""
+
+    missing_keys: list
+    unexpected_keys: list
+
+
+def _wrap_build(build):
+    """Make a subclass's ``build`` mark the module built and remember the input shape."""
+
+    @functools.wraps(build)
+    def wrapped(self, input_shape):
+        shape = normalize_shape(input_shape)
+        build(self, shape)
+        self._built = True
+        self._build_input_shape = shape
+
+    wrapped._tidu_wrapped = True
+    return wrapped
+
+
+class Module:
+    """Base class of layers and models (``tidu.nn.Layer`` is the same class).
+
+    Subclasses create weights in ``__init__`` (PyTorch style) or, when they depend on the
+    input, in ``build(input_shape)``, which runs on the first call (Keras style); they
+    compute in ``forward``. Parameters and Modules assigned to attributes are registered in
+    assignment order (a list of Modules becomes a :class:`ModuleList`).
+
+    Args:
+        name: the module's name; by default the snake_case class name made unique in this
+            process ('dense', 'dense_1', ...).
+
+    >>> import tidu
+    >>> class Affine(tidu.nn.Module):
+    ...     def build(self, input_shape):
+    ...         self.w = self.add_weight("w", (input_shape[-1], 2), "ones")
+    ...     def forward(self, x):
+    ...         return x @ self.w
+    >>> layer = Affine()
+    >>> layer([[1.0, 2.0, 3.0]]).tolist(), [n for n, _ in layer.named_parameters()]
+    ([[6.0, 6.0]], ['w'])
+    """
+
+    def __new__(cls, *args, **kwargs):
+        self = super().__new__(cls)
+        config = None
+        sig = inspect.signature(cls.__init__)
+        try:
+            bound = sig.bind(self, *args, **kwargs)
+        except TypeError:
+            pass  # __init__ reports the bad call itself
+        else:
+            bound.apply_defaults()
+            config = {}
+            params = sig.parameters
+            for key, value in list(bound.arguments.items())[1:]:
+                kind = params[key].kind
+                if kind is inspect.Parameter.VAR_KEYWORD:
+                    config.update(value)
+                elif kind is not inspect.Parameter.VAR_POSITIONAL:
+                    config[key] = value
+        object.__setattr__(self, "_init_config", config)
+        return self
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _classes[cls.__name__] = cls
+        build = cls.__dict__.get("build")
+        if build is not None and not getattr(build, "_tidu_wrapped", False):
+            cls.build = _wrap_build(build)
+
+    def __init__(self, name: str | None = None):
+        object.__setattr__(self, "_param_names", {})
+        object.__setattr__(self, "_child_names", {})
+        object.__setattr__(self, "_regularizers", {})
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"name must be a string, got {type(name).__name__}")
+        self.name = name or unique_name(snake_case(type(self).__name__))
+        self.training = True
+        self._trainable = True
+        # a module with nothing to build is built from the start
+        self._built = type(self).build is Module.build
+        self._build_input_shape = None
+
+    # ----- registration -----
+    def __setattr__(self, name: str, value) -> None:
+        d = self.__dict__
+        if "_param_names" not in d:  # a subclass that did not call super().__init__()
+            Module.__init__(self)
+        params, children = d["_param_names"], d["_child_names"]
+        if isinstance(value, Parameter):
+            children.pop(name, None)
+            params[name] = None
+        elif isinstance(value, Module):
+            params.pop(name, None)
+            children[name] = None
+        elif (isinstance(value, (list, tuple)) and value
+              and all(isinstance(v, Module) for v in value)):
+            value = ModuleList(value)
+            params.pop(name, None)
+            children[name] = None
+        else:
+            params.pop(name, None)
+            children.pop(name, None)
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        self.__dict__["_param_names"].pop(name, None)
+        self.__dict__["_child_names"].pop(name, None)
+        self.__dict__["_regularizers"].pop(name, None)
+        object.__delattr__(self, name)
+
+    def add_weight(self, name: str, shape, initializer="glorot_uniform", regularizer=None,
+                   trainable: bool = True, dtype=None) -> Parameter:
+        """Create a Parameter, assign it to ``self.<name>`` and return it (Keras's add_weight).
+
+        Args:
+            name: attribute (and state_dict) name, e.g. 'kernel'.
+            shape: the weight's shape.
+            initializer: name, Initializer or callable ``(shape, dtype) -> array``.
+            regularizer: name, Regularizer or callable ``(Parameter) -> scalar Tensor``;
+                its penalty is included in ``regularization_loss()``.
+            trainable: False creates a frozen parameter (``requires_grad=False``).
+            dtype: defaults to float32.
+        """
+        init = initializers_mod.get(initializer)
+        shape = tuple(int(d) for d in shape)
+        data = xp.asarray(init(shape, dtype=dtype or backend.default_float))
+        if data.shape != shape:
+            raise ShapeError(f"{self.name}: initializer for '{name}' returned shape "
+                             f"{data.shape}, expected {shape}")
+        p = Parameter(data, name=f"{self.name}/{name}",
+                      requires_grad=bool(trainable) and self._trainable)
+        setattr(self, name, p)
+        if regularizer is not None:
+            self._regularizers[name] = regularizers_mod.get(regularizer)
+        return p
+
+    # ----- building and calling -----
+    def build(self, input_shape) -> None:
+        """Create the weights that depend on the input shape (batch axis included, as None).
+
+        Runs once, on the first call. Subclasses override it; calling it marks the module
+        built and records ``input_shape``.
+        """
+        self._built = True
+        self._build_input_shape = normalize_shape(input_shape)
+
+    @property
+    def built(self) -> bool:
+        """Whether this module and all its sub-modules have their weights."""
+        return self._built and all(m.built for m in self.children())
+
+    @built.setter
+    def built(self, value: bool) -> None:
+        self._built = bool(value)
+
+    @property
+    def input_shape(self) -> tuple | None:
+        """The input shape the module was built for, batch axis first (None until known)."""
+        return self._build_input_shape
+
+    def __call__(self, x, *args, **kwargs):
+        """Convert array inputs to Tensors (no copy), build on the first call, run forward."""
+        if not isinstance(x, Tensor) and x is not None:
+            x = Tensor(x)
+        if not self._built and isinstance(x, Tensor):
+            self.build((None, *x.shape[1:]) if x.ndim else ())
+        return self.forward(x, *args, **kwargs)
+
+    def forward(self, x, *args, **kwargs):
+        """The computation; subclasses define it."""
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def compute_output_shape(self, input_shape) -> tuple:
+        """The output shape for ``input_shape`` (batch axis included, as None)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} does not define compute_output_shape(); its output shape "
+            "is known only after calling it"
+        )
+
+    # ----- traversal -----
+    def children(self) -> list:
+        """The direct sub-modules, in registration order."""
+        out, seen = [], set()
+        d = self.__dict__
+        for n in d["_child_names"]:
+            m = d[n]
+            if id(m) not in seen:
+                seen.add(id(m))
+                out.append(m)
+        return out
+
+    def named_children(self) -> list:
+        """(attribute name, sub-module) pairs, in registration order."""
+        d = self.__dict__
+        return [(n, d[n]) for n in d["_child_names"]]
+
+    def named_modules(self) -> list:
+        """(dotted name, module) for this module ('') and every descendant, depth first."""
+        out, seen = [], set()
+        stack = [("", self)]
+        while stack:
+            prefix, m = stack.pop()
+            if id(m) in seen:
+                continue
+            seen.add(id(m))
+            out.append((prefix, m))
+            kids = [(f"{prefix}.{n}" if prefix else n, c) for n, c in m.named_children()]
+            stack.extend(reversed(kids))
+        return out
+
+    def modules(self) -> list:
+        """This module and all its descendants, each once, depth first."""
+        return [m for _, m in self.named_modules()]
+
+    def named_parameters(self) -> list:
+        """(dotted name, Parameter) pairs: own parameters first, then each child's in order.
+
+        A parameter shared by two modules is listed once, under its first name.
+        """
+        out, seen = [], set()
+        for prefix, m in self.named_modules():
+            d = m.__dict__
+            for n in d["_param_names"]:
+                p = d[n]
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    out.append((f"{prefix}.{n}" if prefix else n, p))
+        return out
+
+    def parameters(self) -> list:
+        """All Parameters of the tree, in registration order, each once."""
+        return [p for _, p in self.named_parameters()]
+
+    # ----- modes and gradients -----
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode (``mode=True``) or evaluation mode on this module and all below."""
+        for m in self.modules():
+            m.training = bool(mode)
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode: dropout becomes the identity. Same as ``train(False)``."""
+        return self.train(False)
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradients of all parameters."""
+        for p in self.parameters():
+            p.grad = None
+
+    @property
+    def trainable(self) -> bool:
+        """Whether the module's weights are updated; False freezes all of them."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        for m in self.modules():
+            m._trainable = bool(value)
+        for p in self.parameters():
+            p.requires_grad = bool(value)
+
+    def regularization_loss(self):
+        """Sum of the regularizers' penalties on the current weights (scalar Tensor).
+
+        Returns:
+            A scalar Tensor (differentiable), or None when no weight has a regularizer.
+        """
+        total = None
+        for m in self.modules():
+            d = m.__dict__
+            for n, reg in d["_regularizers"].items():
+                p = d.get(n)
+                if p is None:
+                    continue
+                term = reg(p)
+                total = term if total is None else total + term
+        return total
+
+    # ----- weights as arrays -----
+    @property
+    def weights(self) -> list:
+        """Keras's name for ``parameters()``."""
+        return self.parameters()
+
+    def get_weights(self) -> list:
+        """Copies of the parameters' arrays, in ``parameters()`` order (Keras)."""
+        return [p.data.copy() for p in self.parameters()]
+
+    def set_weights(self, weights) -> None:
+        """Copy a list of arrays (as from ``get_weights()``) into the parameters, in order."""
+        self._try_build()
+        names = [n for n, _ in self.named_parameters()]
+        weights = list(weights)
+        if len(weights) != len(names):
+            raise ValueError(f"set_weights: '{self.name}' has {len(names)} weights {names}, "
+                             f"got {len(weights)} arrays")
+        self.load_state_dict(dict(zip(names, weights)))
+
+    def state_dict(self) -> OrderedDict:
+        """Parameter name -> a copy of its array, in ``named_parameters()`` order."""
+        return OrderedDict((n, p.data.copy()) for n, p in self.named_parameters())
+
+    def _try_build(self) -> None:
+        shape = self.input_shape
+        if not self.built and shape is not None:
+            self.build(shape)
+
+    def load_state_dict(self, state, strict: bool = True) -> IncompatibleKeys:
+        """Copy arrays into the existing parameters (in place), checking names and shapes.
+
+        Nothing is copied unless every check passes.
+
+        Args:
+            state: mapping name -> array (or Tensor), as returned by ``state_dict()``.
+            strict: require exactly the module's parameter names; with False, missing and
+                unexpected names are skipped and reported.
+
+        Returns:
+            IncompatibleKeys(missing_keys, unexpected_keys).
+
+        Raises:
+            ValueError: the module is not built and cannot build, or (strict) a name is
+                missing or unexpected.
+            ShapeError: an array's shape differs from its parameter's.
+        """
+        self._try_build()
+        if not self.built:
+            raise ValueError(
+                f"load_state_dict: '{self.name}' is not built, so its weights do not exist "
+                "yet: build the model first (call it on a batch or give input_shape)"
+            )
+        own = OrderedDict(self.named_parameters())
+        missing = [k for k in own if k not in state]
+        unexpected = [k for k in state if k not in own]
+        if strict and (missing or unexpected):
+            parts = []
+            if missing:
+                parts.append(f"missing {missing}")
+            if unexpected:
+                parts.append(f"unexpected {unexpected}")
+            raise ValueError(
+                f"load_state_dict: the weights do not match '{self.name}': {'; '.join(parts)} "
+                f"(the model has {list(own)}); pass strict=False to load the common names"
+            )
+        arrays = {}
+        for k, p in own.items():
+            if k not in state:
+                continue
+            v = state[k]
+            v = v.data if isinstance(v, Tensor) else xp.asarray(v)
+            if v.shape != p.data.shape:
+                raise ShapeError(
+                    f"load_state_dict: parameter '{k}' of '{self.name}' has shape "
+                    f"{p.data.shape} but the state gives shape {v.shape}"
+                )
+            arrays[k] = v
+        for k, v in arrays.items():
+            xp.copyto(own[k].data, v, casting="same_kind")
+        return IncompatibleKeys(missing, unexpected)
+
+    # ----- configuration -----
+    def get_config(self) -> dict:
+        """The constructor arguments as a dict (objects in ``{'class_name', 'config'}`` form).
+
+        ``type(m).from_config(m.get_config())`` makes a fresh module of the same
+        architecture (new weights).
+        """
+        config = {k: serialize(v) for k, v in (self._init_config or {}).items()}
+        config["name"] = self.name
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict) -> Module:
+        """A new module made from ``get_config()``'s output."""
+        return cls(**config)
+
+    # ----- display -----
+    def extra_repr(self) -> str:
+        """Arguments shown in ``repr`` (subclasses may override)."""
+        return ""
+
+    def __repr__(self) -> str:
+        head = f"{type(self).__name__}({self.extra_repr()})"
+        kids = self.named_children()
+        if not kids:
+            return head
+        lines = [head[:-1]]
+        for n, c in kids:
+            body = repr(c).replace("\n", "\n  ")
+            lines.append(f"  ({n}): {body}")
+        return "\n".join(lines) + "\n)"
+
+
+Layer = Module
+
+
+class ModuleList(Module):
+    """A list of Modules whose parameters are registered (children named '0', '1', ...).
+
+    Assigning a plain list of Modules to a Module attribute makes one automatically.
+
+    >>> import tidu
+    >>> blocks = tidu.nn.ModuleList([tidu.nn.Linear(2, 2), tidu.nn.Linear(2, 1)])
+    >>> len(blocks), [n for n, _ in blocks.named_parameters()]
+    (2, ['0.weight', '0.bias', '1.weight', '1.bias'])
+    """
+
+    def __init__(self, modules=None, name: str | None = None):
+        super().__init__(name=name)
+        self._items: list = []
+        for m in modules or ():
+            self.append(m)
+
+    def append(self, module: Module) -> ModuleList:
+        """Add ``module`` at the end."""
+        if not isinstance(module, Module):
+            raise TypeError(f"{self.name}: can only hold Modules, got {type(module).__name__}")
+        setattr(self, str(len(self._items)), module)
+        self._items.append(module)
+        return self
+
+    def extend(self, modules) -> ModuleList:
+        for m in modules:
+            self.append(m)
+        return self
+
+    def __getitem__(self, index):
+        return self._items[index]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def forward(self, x, *args, **kwargs):
+        raise NotImplementedError("a ModuleList has no forward(); iterate over it instead")
