@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import operator
+
 from .errors import ShapeError
 
 
@@ -31,18 +33,41 @@ def sum_to(grad, shape: tuple, op: str = "op"):
     return grad.reshape(shape)
 
 
-def normalize_axis(axis, ndim: int):
-    """Return ``axis`` as a sorted tuple of non-negative ints, or None for all axes."""
+def check_axis(axis, ndim: int, op: str = "op") -> int:
+    """Return ``axis`` (which may be negative) as a non-negative int below ``ndim``.
+
+    Raises:
+        TypeError: ``axis`` is not an integer.
+        ShapeError: ``axis`` is outside [-ndim, ndim).
+    """
+    try:
+        if isinstance(axis, bool):
+            raise TypeError
+        a = operator.index(axis)
+    except TypeError:
+        raise TypeError(f"{op}: axis must be an int, got {type(axis).__name__} {axis!r}") from None
+    if not -ndim <= a < ndim:
+        valid = f"valid: {-ndim} to {ndim - 1}" if ndim else "it has no axes"
+        raise ShapeError(
+            f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions ({valid})"
+        )
+    return a % ndim
+
+
+def normalize_axis(axis, ndim: int, op: str = "op"):
+    """Return ``axis`` as a sorted tuple of non-negative ints, or None for all axes.
+
+    Raises:
+        ShapeError: an axis out of range, or the same axis twice.
+    """
     if axis is None:
         return None
-    if isinstance(axis, int):
+    if not isinstance(axis, (tuple, list)):
         axis = (axis,)
-    out = []
-    for a in axis:
-        if not -ndim <= a < max(ndim, 1):
-            raise ShapeError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
-        out.append(a % max(ndim, 1))
-    return tuple(sorted(out))
+    out = tuple(sorted(check_axis(a, ndim, op) for a in axis))
+    if len(set(out)) != len(out):
+        raise ShapeError(f"{op}: axis {tuple(axis)} names the same axis twice")
+    return out
 
 
 def expand_reduced(grad, in_shape: tuple, axis, keepdims: bool):

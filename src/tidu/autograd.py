@@ -43,8 +43,8 @@ def _set_grad(enabled: bool):
         _GradMode.enabled = prev
 
 
-def no_grad():
-    """Context manager (and decorator) in which operations record no graph.
+def no_grad(fn=None):
+    """Context manager (and decorator, with or without parentheses) recording no graph.
 
     >>> import tidu
     >>> w = tidu.tensor([1.0, 2.0], requires_grad=True)
@@ -52,7 +52,14 @@ def no_grad():
     ...     y = w * 2
     >>> y.requires_grad
     False
+    >>> @tidu.no_grad
+    ... def double(t):
+    ...     return t * 2
+    >>> double(w).requires_grad
+    False
     """
+    if callable(fn):
+        return _set_grad(False)(fn)
     return _set_grad(False)
 
 
@@ -95,7 +102,10 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run ``forward`` on the inputs' arrays and record the node when gradients are on."""
-        datas = [a.data if isinstance(a, Tensor) else a for a in args]
+        # NumPy scalars count as Python scalars (weak dtype), as in PyTorch: float32 * np.float64
+        # stays float32 instead of silently promoting the graph to float64.
+        datas = [a.data if isinstance(a, Tensor) else a.item() if isinstance(a, xp.generic) else a
+                 for a in args]
         fn = cls()
         try:
             out = fn.forward(*datas, **kwargs)
@@ -140,10 +150,11 @@ def _check_root(t, grad):
                 "gradient=<array of the same shape> or reduce the output (e.g. .sum())"
             )
         return xp.ones_like(t.data)
-    g = grad.data if isinstance(grad, Tensor) else xp.asarray(grad, dtype=t.data.dtype)
+    g = grad.data if isinstance(grad, Tensor) else xp.asarray(grad)
     if g.shape != t.shape:
-        raise ShapeError(f"output gradient has shape {g.shape} but the output has {t.shape}")
-    return g
+        raise ShapeError(f"backward: the output gradient has shape {g.shape} but the output "
+                         f"has shape {t.shape}")
+    return g if g.dtype == t.data.dtype else g.astype(t.data.dtype)
 
 
 def _topo_order(roots: Sequence) -> list:
@@ -187,9 +198,11 @@ def run_backward(roots, grads, retain_graph=False, targets=None):
             continue
         if want is not None:
             if id(t) in want:
-                found[id(t)] = found[id(t)] + g if id(t) in found else g
+                found[id(t)] = found[id(t)] + g if id(t) in found else xp.array(g)
         elif t._node is None or t._retain:
-            t.grad = Tensor._make(g, False, None) if t.grad is None else Tensor._make(
+            # A fresh, writable array: ``g`` may be a read-only broadcast view or be shared
+            # with another input (Add hands one array to both), and optimizers update in place.
+            t.grad = Tensor._make(xp.array(g), False, None) if t.grad is None else Tensor._make(
                 t.grad.data + g, False, None
             )
         node = t._node

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._shapes import check_axis, normalize_axis
 from ..autograd import Function
 from ..backend import xp
 
@@ -33,7 +34,7 @@ class ReLU(Function):
 
     def forward(self, x):
         self.mask = x > 0
-        return x * self.mask
+        return xp.maximum(x, 0)  # not x * mask: -inf * 0 would give nan
 
     def backward(self, g):
         return g * self.mask
@@ -84,7 +85,7 @@ class LogSumExp(Function):
         out = xp.log(xp.exp(x - m).sum(axis=axis, keepdims=True)) + m
         self.x, self.out_keep = x, out
         self.axis, self.keepdims = axis, keepdims
-        return out if keepdims else out.reshape(xp.sum(out, axis=axis).shape)
+        return out if keepdims else xp.squeeze(out, axis=axis)
 
     def backward(self, g):
         if not self.keepdims:
@@ -114,16 +115,19 @@ def leaky_relu(x, alpha: float = 0.01):
 
 def softmax(x, axis: int = -1):
     """Probabilities along ``axis``: exp(x) / sum(exp(x)), computed from x - max(x)."""
-    return Softmax.apply(x, axis=axis)
+    return Softmax.apply(x, axis=check_axis(axis, _ndim(x), "softmax"))
 
 
 def log_softmax(x, axis: int = -1):
     """log(softmax(x)) computed as x - logsumexp(x): finite where softmax underflows."""
-    return LogSoftmax.apply(x, axis=axis)
+    return LogSoftmax.apply(x, axis=check_axis(axis, _ndim(x), "log_softmax"))
 
 
 def logsumexp(x, axis=None, keepdims: bool = False):
     """log(sum(exp(x))) over ``axis`` (all axes when None), stable for large inputs."""
-    if isinstance(axis, list):
-        axis = tuple(axis)
+    axis = normalize_axis(axis, _ndim(x), "logsumexp")
     return LogSumExp.apply(x, axis=axis, keepdims=keepdims)
+
+
+def _ndim(x) -> int:
+    return xp.ndim(getattr(x, "data", x))

@@ -256,5 +256,15 @@ def clip(a, lo=None, hi=None):
 
 
 def cast(a, dtype):
-    """Convert to ``dtype``; the gradient is converted back."""
-    return Cast.apply(a, xp.dtype(dtype))
+    """Convert to ``dtype``; the gradient is converted back.
+
+    A cast to an integer or boolean dtype leaves the graph (its result cannot carry a
+    gradient), as in PyTorch.
+    """
+    dtype = xp.dtype(dtype)
+    if not xp.issubdtype(dtype, xp.floating):
+        from ..tensor import Tensor
+
+        data = a.data if isinstance(a, Tensor) else xp.asarray(a)
+        return Tensor._make(data.astype(dtype), False, None)
+    return Cast.apply(a, dtype)

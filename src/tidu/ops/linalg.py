@@ -22,13 +22,22 @@ class MatMul(Function):
                 f"{'only' if b.ndim == 1 else 'second-to-last'} axis of the second ({k_b})"
             )
         self.a, self.b = a, b
-        return xp.matmul(a, b)
+        try:
+            return xp.matmul(a, b)
+        except ValueError:
+            raise ShapeError(
+                f"matmul: the batch axes of shapes {a.shape} and {b.shape} do not broadcast: "
+                f"{a.shape[:-2]} vs {b.shape[:-2]}"
+            ) from None
 
     def backward(self, g):
         a, b = self.a, self.b
         if a.ndim == 2 and b.ndim == 2:
             return (g @ b.T if self.needs_grad[0] else None,
                     a.T @ g if self.needs_grad[1] else None)
+        if a.ndim == 1 and b.ndim == 1:  # inner product: g is a scalar
+            return (g * b if self.needs_grad[0] else None,
+                    g * a if self.needs_grad[1] else None)
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
         g2 = g

@@ -36,7 +36,7 @@ class _Extreme(Function):
         out = self.reduce(x, axis=axis, keepdims=True)
         self.mask = x == out
         self.axis, self.keepdims, self.shape = axis, keepdims, x.shape
-        return out if keepdims else out.reshape(self.reduce(x, axis=axis).shape)
+        return out if keepdims else xp.squeeze(out, axis=axis)
 
     def backward(self, g):
         g = expand_reduced(g, self.shape, self.axis, self.keepdims)
@@ -73,35 +73,35 @@ def _count(shape, axis) -> int:
     return n
 
 
-def _axis(x, axis):
+def _axis(x, axis, op: str):
     from ..tensor import Tensor
 
     ndim = x.ndim if isinstance(x, Tensor) else xp.ndim(x)
-    return normalize_axis(axis, ndim)
+    return normalize_axis(axis, ndim, op)
 
 
 def sum(x, axis=None, keepdims: bool = False):
     """Sum over ``axis`` (an int, a tuple, or None for all)."""
-    return Sum.apply(x, axis=_axis(x, axis), keepdims=keepdims)
+    return Sum.apply(x, axis=_axis(x, axis, "sum"), keepdims=keepdims)
 
 
 def mean(x, axis=None, keepdims: bool = False):
     """Arithmetic mean over ``axis``."""
-    return Mean.apply(x, axis=_axis(x, axis), keepdims=keepdims)
+    return Mean.apply(x, axis=_axis(x, axis, "mean"), keepdims=keepdims)
 
 
 def max(x, axis=None, keepdims: bool = False):
     """Largest value over ``axis``; ties share the gradient."""
-    return Max.apply(x, axis=_axis(x, axis), keepdims=keepdims)
+    return Max.apply(x, axis=_axis(x, axis, "max"), keepdims=keepdims)
 
 
 def min(x, axis=None, keepdims: bool = False):
     """Smallest value over ``axis``; ties share the gradient."""
-    return Min.apply(x, axis=_axis(x, axis), keepdims=keepdims)
+    return Min.apply(x, axis=_axis(x, axis, "min"), keepdims=keepdims)
 
 
 def var(x, axis=None, keepdims: bool = False, ddof: int = 0):
     """Variance over ``axis``: mean squared deviation, divided by n - ddof."""
-    axis = _axis(x, axis)
+    axis = _axis(x, axis, "var")
     return Var.apply(x, axis=axis, keepdims=keepdims, ddof=ddof)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._shapes import check_axis
 from ..autograd import Function
 from ..backend import xp
 from ..errors import ShapeError
@@ -23,17 +24,16 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    """Reorder axes by ``axes`` (non-negative, checked by the wrappers; None reverses)."""
+
     def forward(self, x, axes):
-        if axes is not None and sorted(a % x.ndim for a in axes) != list(range(x.ndim)):
-            raise ShapeError(f"permute: {tuple(axes)} is not a permutation of the {x.ndim} axes "
-                             f"of a tensor of shape {x.shape}")
         self.axes = axes
         return x.transpose(axes)
 
     def backward(self, g):
         if self.axes is None:
             return g.transpose(), None
-        return g.transpose(xp.argsort([a % g.ndim for a in self.axes])), None
+        return g.transpose(xp.argsort(self.axes)), None
 
 
 class BroadcastTo(Function):
@@ -104,21 +104,32 @@ def flatten(x, start_axis: int = 1):
 
 
 def permute(x, *axes):
-    """Reorder the axes."""
-    return Permute.apply(x, _shape_arg(axes))
+    """Reorder the axes: output axis i is input axis ``axes[i]`` (negative counts from the end)."""
+    return Permute.apply(x, _permutation(x, _shape_arg(axes), "permute"))
 
 
 def transpose(x, *axes):
-    """Reverse the axes (no arguments), swap two axes (two arguments), or permute (more)."""
+    """Reverse the axes (no arguments), swap two axes (two arguments), or permute (more).
+
+    With two arguments this is ``torch.transpose(x, dim0, dim1)``; otherwise ``numpy.transpose``.
+    """
     axes = _shape_arg(axes)
     if not axes:
         return Permute.apply(x, None)
     if len(axes) == 2:  # swap two axes, as torch.transpose(x, dim0, dim1)
+        a, b = (check_axis(i, x.ndim, "transpose") for i in axes)
         perm = list(range(x.ndim))
-        a, b = axes[0] % x.ndim, axes[1] % x.ndim
         perm[a], perm[b] = perm[b], perm[a]
-        axes = tuple(perm)
-    return Permute.apply(x, axes)
+        return Permute.apply(x, tuple(perm))
+    return Permute.apply(x, _permutation(x, axes, "transpose"))
+
+
+def _permutation(x, axes: tuple, op: str) -> tuple:
+    perm = tuple(check_axis(a, x.ndim, op) for a in axes)
+    if sorted(perm) != list(range(x.ndim)):
+        raise ShapeError(f"{op}: {axes} is not a permutation of the {x.ndim} axes of a tensor "
+                         f"of shape {x.shape}")
+    return perm
 
 
 def broadcast_to(x, shape):
@@ -137,7 +148,8 @@ def squeeze(x, axis=None):
     if axis is None:
         new = tuple(n for n in shp if n != 1)
     else:
-        axes = {a % len(shp) for a in ((axis,) if isinstance(axis, int) else axis)}
+        axes = {check_axis(a, len(shp), "squeeze")
+                for a in (axis if isinstance(axis, (tuple, list)) else (axis,))}
         for a in axes:
             if shp[a] != 1:
                 raise ShapeError(f"squeeze: axis {a} of shape {shp} has length {shp[a]}, not 1")
@@ -148,8 +160,7 @@ def squeeze(x, axis=None):
 def unsqueeze(x, axis: int):
     """Insert an axis of length 1 at ``axis``."""
     shp = list(x.shape)
-    axis = axis % (len(shp) + 1)
-    shp.insert(axis, 1)
+    shp.insert(_new_axis(axis, len(shp), "unsqueeze"), 1)
     return Reshape.apply(x, tuple(shp))
 
 
@@ -160,7 +171,10 @@ def concatenate(tensors, axis: int = 0):
         raise ValueError("concatenate: needs at least one tensor")
     shapes = [t.shape for t in tensors]
     nd = len(shapes[0])
-    ax = axis % nd if nd else 0
+    if nd == 0:
+        raise ShapeError("concatenate: cannot join 0-dimensional tensors along an axis; "
+                         "use stack")
+    ax = check_axis(axis, nd, "concatenate")
     for s in shapes:
         if len(s) != nd or any(a != b for i, (a, b) in enumerate(zip(s, shapes[0])) if i != ax):
             raise ShapeError(
@@ -172,20 +186,35 @@ def concatenate(tensors, axis: int = 0):
 def stack(tensors, axis: int = 0):
     """Join tensors of one shape along a new axis."""
     tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: needs at least one tensor")
     shapes = {tuple(t.shape) for t in tensors}
     if len(shapes) != 1:
         raise ShapeError(f"stack: all tensors need the same shape, got {sorted(shapes)}")
-    return concatenate([unsqueeze(t, axis) for t in tensors], axis=axis)
+    ax = _new_axis(axis, len(shapes.pop()), "stack")
+    return concatenate([unsqueeze(t, ax) for t in tensors], axis=ax)
+
+
+def _new_axis(axis, ndim: int, op: str) -> int:
+    """Position of a new axis in a result with ``ndim + 1`` axes (negative counts from the end)."""
+    try:
+        return check_axis(axis, ndim + 1, op)
+    except ShapeError:
+        raise ShapeError(f"{op}: axis {axis} is out of range for a tensor with {ndim} dimensions "
+                         f"(a new axis goes at {-ndim - 1} to {ndim})") from None
 
 
 def split(x, sections, axis: int = 0):
     """Split into equal sections (an int) or at the given indices (a list), like numpy.split."""
+    axis = check_axis(axis, x.ndim, "split")
     n = x.shape[axis]
     if isinstance(sections, int):
+        if sections < 1:
+            raise ValueError(f"split: sections must be a positive int, got {sections}")
         if n % sections:
             raise ShapeError(f"split: axis {axis} of length {n} does not divide into "
                              f"{sections} equal sections")
-        bounds = list(range(0, n + 1, n // sections))
+        bounds = [i * (n // sections) for i in range(sections + 1)]
     else:
         bounds = [0, *sections, n]
     out = []
@@ -198,7 +227,15 @@ def split(x, sections, axis: int = 0):
 
 def pad(x, pad_width, value: float = 0.0):
     """Pad with a constant; ``pad_width`` as in numpy.pad ((before, after) per axis)."""
-    pw = xp.broadcast_to(xp.asarray(pad_width, dtype=int), (x.ndim, 2))
+    try:
+        pw = xp.broadcast_to(xp.asarray(pad_width, dtype=int), (x.ndim, 2))
+    except (ValueError, TypeError):
+        raise ShapeError(
+            f"pad: pad_width {pad_width!r} does not fit a tensor of shape {x.shape}; give one "
+            "int, one (before, after) pair for every axis, or a pair per axis"
+        ) from None
+    if (pw < 0).any():
+        raise ValueError(f"pad: pad_width must be non-negative, got {pad_width!r}")
     return Pad.apply(x, tuple(map(tuple, pw.tolist())), value=value)
 
 
