@@ -1,0 +1,297 @@
+"""Per-sample loss functions, built from tidu ops so that autodiff gives their gradients.
+
+Each function takes ``y_true`` (array, list or Tensor; never differentiated, converted to
+``y_pred``'s dtype) and ``y_pred`` (a Tensor) and returns one loss per sample, as Keras does:
+shape ``y_pred.shape[:-1]`` when ``y_pred`` has two or more axes (the last axis holds one
+sample's outputs or classes), ``y_pred.shape`` for 1-D predictions (one value per sample).
+
+Stability, the point of this module: no loss returns inf or NaN for a confident wrong
+prediction. With ``from_logits=True`` the cross-entropies work on logits (``log_softmax``;
+binary cross-entropy as softplus(x) - x*y); with probabilities they clip to
+``[EPSILON, 1 - EPSILON]`` as Keras does. When the probabilities were produced by tidu's
+``softmax`` (or ``sigmoid``) in a recorded graph, the cross-entropies read that op's input
+logits and compute from them instead: exact, and the gradient with respect to the logits is
+``softmax - y_true`` even where the probabilities have rounded to 0 or 1. (The probabilities
+tensor is then not on the loss's path: after ``backward`` its own ``.grad`` stays empty.)
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from .. import ops
+from .._shapes import check_axis
+from ..backend import default_float, is_floating, xp
+from ..errors import ShapeError
+from ..ops.activation import Sigmoid, Softmax
+from ..tensor import Tensor
+
+EPSILON = 1e-7
+"""Probabilities are clipped to [EPSILON, 1 - EPSILON] before a logarithm (Keras's epsilon)."""
+
+
+# ----------------------------------------------------------------------------- helpers
+def _numeric(arr, name: str, arg: str):
+    if not (xp.issubdtype(arr.dtype, xp.number) or arr.dtype == bool):
+        raise TypeError(f"{name}: {arg} must be numeric, got an array of dtype {arr.dtype}")
+    return arr
+
+
+def as_pred(y_pred, name: str) -> Tensor:
+    """``y_pred`` as a floating Tensor (arrays and lists are wrapped, without gradient)."""
+    t = y_pred if isinstance(y_pred, Tensor) else Tensor(y_pred)
+    _numeric(t.data, name, "y_pred")
+    return t if is_floating(t.dtype) else ops.cast(t, default_float)
+
+
+def as_true(y_true, name: str, dtype=None):
+    """``y_true`` as a plain array (a Tensor's data, detached), cast to ``dtype`` if given."""
+    arr = _numeric(xp.asarray(y_true.data if isinstance(y_true, Tensor) else y_true), name,
+                   "y_true")
+    return arr if dtype is None else arr.astype(dtype, copy=False)
+
+
+def match_shape(t, shape: tuple, name: str):
+    """Reshape ``t`` to ``shape`` when they differ only by a trailing axis of length 1.
+
+    (n,) against (n, 1) is the common case (labels as a vector, a one-unit output layer).
+    Anything else is an error: broadcasting (n,) against (n, 1) would silently give (n, n).
+    """
+    if t.shape == shape:
+        return t
+    if (t.shape[:-1] == shape and t.shape[-1:] == (1,)) or (
+            shape[:-1] == t.shape and shape[-1:] == (1,)):
+        return t.reshape(shape)
+    raise ShapeError(
+        f"{name}: y_true has shape {t.shape} but y_pred has shape {shape}; they must match "
+        "(only a trailing axis of length 1 may differ, e.g. (n,) and (n, 1))"
+    )
+
+
+def _per_sample_mean(v: Tensor) -> Tensor:
+    return v.mean(axis=-1) if v.ndim >= 2 else v
+
+
+def _sum_last(v: Tensor) -> Tensor:
+    return v.sum(axis=-1) if v.ndim >= 1 else v
+
+
+def fused_logits(y_pred: Tensor, op: type, axis: int | None = None) -> Tensor | None:
+    """The input of the ``op`` (Softmax or Sigmoid) node that made ``y_pred``, else None.
+
+    None when ``y_pred`` has no recorded node (a leaf, or made under ``no_grad``), when the
+    node is another op or a softmax over another axis, or when the engine has already freed
+    the node (after a backward pass its ``inputs`` are gone).
+    """
+    node = y_pred._node
+    if node is None or not isinstance(node, op):
+        return None
+    inputs = getattr(node, "inputs", None)
+    if not inputs or inputs[0] is None:
+        return None
+    if axis is not None:
+        node_axis = getattr(node, "axis", None)
+        if node_axis is None or node_axis % y_pred.ndim != axis:
+            return None
+    logits = inputs[0]
+    return logits if logits.shape == y_pred.shape else None
+
+
+def _warn_if_probabilities(y_pred: Tensor, op: type, name: str) -> None:
+    """from_logits=True on a softmax/sigmoid output is almost surely a mistake (as Keras says)."""
+    if isinstance(y_pred._node, op):
+        warnings.warn(f"{name}: from_logits=True, but y_pred was produced by {op.__name__.lower()}"
+                      " and so holds probabilities, not logits; pass from_logits=False (or "
+                      "drop the activation)", UserWarning, stacklevel=3)
+
+
+def _softplus(x: Tensor) -> Tensor:
+    """log(1 + e^x) as logsumexp([0, x]): finite for any x, gradient sigmoid(x) (0.5 at 0)."""
+    zero = xp.zeros(x.shape, dtype=x.dtype)
+    return ops.logsumexp(ops.stack([zero, x], axis=-1), axis=-1)
+
+
+def _log_probs(y_pred: Tensor, from_logits: bool, axis: int, name: str) -> Tensor:
+    """log of the class probabilities along ``axis``, finite everywhere."""
+    if from_logits:
+        _warn_if_probabilities(y_pred, Softmax, name)
+    else:
+        logits = fused_logits(y_pred, Softmax, axis)
+        if logits is None:
+            # Keras: rescale to sum 1, clip away from 0 and 1, take the log.
+            total = ops.clip(y_pred.sum(axis=axis, keepdims=True), EPSILON, None)
+            return ops.log(ops.clip(y_pred / total, EPSILON, 1 - EPSILON))
+        y_pred = logits
+    return ops.log_softmax(y_pred, axis=axis)
+
+
+def _class_axis(y_pred: Tensor, name: str) -> None:
+    if y_pred.ndim == 0:
+        raise ShapeError(f"{name}: y_pred must have a class axis, got a scalar (shape ())")
+
+
+def _labels(y_true, pred_shape: tuple, name: str):
+    """Integer class labels of shape ``pred_shape[:-1]``, checked against the class count."""
+    raw = as_true(y_true, name)
+    lead, classes = pred_shape[:-1], pred_shape[-1]
+    if raw.shape == lead + (1,):
+        raw = raw.reshape(lead)
+    elif raw.shape != lead:
+        hint = ("; y_true looks one-hot: use categorical_crossentropy, or pass "
+                "y_true.argmax(-1)") if raw.shape == pred_shape else ""
+        raise ShapeError(
+            f"{name}: y_true has shape {raw.shape} but y_pred has shape {pred_shape}; y_true "
+            f"must hold one integer class label per sample, shape {lead} or {lead + (1,)}{hint}"
+        )
+    if is_floating(raw.dtype):
+        bad = ~xp.isfinite(raw) | (raw != xp.round(raw))
+        if bad.any():
+            raise ValueError(f"{name}: y_true must hold integer class labels, got "
+                             f"{raw[bad].flat[0].item()!r}")
+    labels = raw.astype(xp.int64)
+    out = (labels < 0) | (labels >= classes)
+    if out.any():
+        raise ValueError(
+            f"{name}: label {labels[out].flat[0]} is out of range for y_pred with {classes} "
+            f"classes (valid labels: 0 to {classes - 1})"
+        )
+    return labels
+
+
+# ----------------------------------------------------------------------------- losses
+def mean_squared_error(y_true, y_pred) -> Tensor:
+    """mean((y_pred - y_true)^2) over the last axis.
+
+    >>> import tidu, tidu.losses
+    >>> tidu.losses.mean_squared_error([[0.0, 1.0]], tidu.tensor([[1.0, 3.0]])).tolist()
+    [2.5]
+    """
+    name = "mean_squared_error"
+    y_pred = as_pred(y_pred, name)
+    d = y_pred - match_shape(as_true(y_true, name, y_pred.dtype), y_pred.shape, name)
+    return _per_sample_mean(d * d)
+
+
+def mean_absolute_error(y_true, y_pred) -> Tensor:
+    """mean(|y_pred - y_true|) over the last axis (gradient 0 where they are equal)."""
+    name = "mean_absolute_error"
+    y_pred = as_pred(y_pred, name)
+    d = y_pred - match_shape(as_true(y_true, name, y_pred.dtype), y_pred.shape, name)
+    return _per_sample_mean(ops.abs(d))
+
+
+def binary_crossentropy(y_true, y_pred, from_logits: bool = False) -> Tensor:
+    """-(y log p + (1 - y) log(1 - p)), averaged over the last axis.
+
+    Args:
+        y_true: targets in [0, 1], shape of ``y_pred`` ((n,) against (n, 1) is accepted).
+        y_pred: probabilities, or logits with ``from_logits=True``. A ``sigmoid`` output in a
+            recorded graph is handled from its logits.
+        from_logits: ``y_pred`` holds logits x; the loss is then softplus(x) - x*y.
+
+    >>> import tidu, tidu.losses
+    >>> z = tidu.tensor([[1e4], [-1e4]])  # confident, and wrong for the first sample
+    >>> tidu.losses.binary_crossentropy([[0.0], [0.0]], z, from_logits=True).tolist()
+    [10000.0, 0.0]
+    """
+    name = "binary_crossentropy"
+    y_pred = as_pred(y_pred, name)
+    t = match_shape(as_true(y_true, name, y_pred.dtype), y_pred.shape, name)
+    if from_logits:
+        _warn_if_probabilities(y_pred, Sigmoid, name)
+    else:
+        logits = fused_logits(y_pred, Sigmoid)
+        if logits is not None:
+            y_pred, from_logits = logits, True
+    if from_logits:
+        loss = _softplus(y_pred) - y_pred * t
+    else:
+        p = ops.clip(y_pred, EPSILON, 1 - EPSILON)
+        loss = -(t * ops.log(p) + (1 - t) * ops.log(1 - p))
+    return _per_sample_mean(loss)
+
+
+def categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
+                             axis: int = -1) -> Tensor:
+    """-sum(y * log p) over the class axis, for one-hot (or probability) targets.
+
+    Args:
+        y_true: one-hot labels or probabilities, the shape of ``y_pred``.
+        y_pred: probabilities (rescaled to sum 1 and clipped, as Keras does), or logits with
+            ``from_logits=True``. A ``softmax`` output in a recorded graph is handled from its
+            logits (exact and finite).
+        from_logits: ``y_pred`` holds logits.
+        axis: the class axis.
+
+    Returns:
+        One loss per sample: ``y_pred``'s shape without ``axis``.
+    """
+    name = "categorical_crossentropy"
+    y_pred = as_pred(y_pred, name)
+    _class_axis(y_pred, name)
+    ax = check_axis(axis, y_pred.ndim, name)
+    t = as_true(y_true, name, y_pred.dtype)
+    if t.shape != y_pred.shape:
+        lead = y_pred.shape[:ax] + y_pred.shape[ax + 1:]
+        hint = ("; y_true looks like integer class labels: use "
+                "sparse_categorical_crossentropy, or one-hot encode them"
+                ) if t.shape in (lead, lead + (1,)) else ""
+        raise ShapeError(
+            f"{name}: y_true has shape {t.shape} but y_pred has shape {y_pred.shape}; y_true "
+            f"must hold one-hot labels (or probabilities) of y_pred's shape{hint}"
+        )
+    return -(_log_probs(y_pred, from_logits, ax, name) * t).sum(axis=ax)
+
+
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False) -> Tensor:
+    """-log p[label]: categorical cross-entropy with integer labels instead of one-hot rows.
+
+    Args:
+        y_true: integer class labels, shape ``y_pred.shape[:-1]`` (or with a trailing 1).
+        y_pred: probabilities over the last axis, or logits with ``from_logits=True``.
+        from_logits: ``y_pred`` holds logits.
+
+    Raises:
+        ShapeError: y_true's shape does not fit (one-hot labels get a hint).
+        ValueError: a label is not an integer or is outside [0, classes).
+
+    >>> import tidu, tidu.losses
+    >>> p = tidu.tensor([[0.5, 0.25, 0.25]])
+    >>> round(float(tidu.losses.sparse_categorical_crossentropy([0], p)[0]), 4)
+    0.6931
+    """
+    name = "sparse_categorical_crossentropy"
+    y_pred = as_pred(y_pred, name)
+    _class_axis(y_pred, name)
+    labels = _labels(y_true, y_pred.shape, name)
+    onehot = (labels[..., None] == xp.arange(y_pred.shape[-1])).astype(y_pred.dtype)
+    return -(_log_probs(y_pred, from_logits, y_pred.ndim - 1, name) * onehot).sum(axis=-1)
+
+
+def huber(y_true, y_pred, delta: float = 1.0) -> Tensor:
+    """Squared error for |error| <= delta, linear beyond (robust to outliers).
+
+    Per element: 0.5 e^2 if |e| <= delta else delta (|e| - 0.5 delta), averaged over the last
+    axis. Both pieces and their slopes meet at |e| = delta.
+    """
+    name = "huber"
+    if not delta > 0:
+        raise ValueError(f"{name}: delta must be positive, got {delta!r}")
+    y_pred = as_pred(y_pred, name)
+    err = y_pred - match_shape(as_true(y_true, name, y_pred.dtype), y_pred.shape, name)
+    a = ops.abs(err)
+    loss = ops.where(a.data <= delta, 0.5 * err * err, delta * a - 0.5 * delta * delta)
+    return _per_sample_mean(loss)
+
+
+def kl_divergence(y_true, y_pred) -> Tensor:
+    """Kullback-Leibler divergence sum(y * log(y / p)) over the last axis.
+
+    Both distributions are clipped to [EPSILON, 1] first (as Keras), so zeros in either give
+    finite values.
+    """
+    name = "kl_divergence"
+    y_pred = as_pred(y_pred, name)
+    t = xp.clip(match_shape(as_true(y_true, name, y_pred.dtype), y_pred.shape, name),
+                EPSILON, 1)
+    return _sum_last(t * (xp.log(t) - ops.log(ops.clip(y_pred, EPSILON, 1))))

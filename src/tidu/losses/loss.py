@@ -1,0 +1,308 @@
+"""Loss classes: the ``Loss`` base does the reduction, subclasses write one ``call``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..backend import xp
+from ..errors import ShapeError
+from ..tensor import Tensor
+from . import functional as F
+
+REDUCTIONS = ("sum_over_batch_size", "sum", "none")
+
+
+class Loss:
+    """Base class of losses: ``call`` gives per-sample losses, ``__call__`` reduces them.
+
+    Subclass it and define ``call(y_true, y_pred) -> Tensor`` (one loss per sample, built
+    from tidu ops so that autodiff differentiates it).
+
+    Args:
+        reduction: 'sum_over_batch_size' (default, Keras's: the sum of the weighted per-sample
+            losses divided by their number, i.e. the batch mean), 'sum', or 'none' (the
+            weighted per-sample losses).
+        name: defaults to the class's snake-case name ('mean_squared_error', ...).
+    """
+
+    default_name = "loss"
+
+    def __init__(self, reduction: str = "sum_over_batch_size", name: str | None = None):
+        if reduction not in REDUCTIONS:
+            raise ValueError(f"{type(self).__name__}: reduction must be one of {REDUCTIONS}, "
+                             f"got {reduction!r}")
+        self.reduction = reduction
+        self.name = name or self.default_name
+
+    def call(self, y_true, y_pred) -> Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} does not define call()")
+
+    def __call__(self, y_true, y_pred, sample_weight=None) -> Tensor:
+        """The reduced loss (a scalar Tensor unless ``reduction='none'``).
+
+        Args:
+            y_true: targets (array, list or Tensor; never differentiated).
+            y_pred: predictions (a Tensor, whose graph the loss extends).
+            sample_weight: optional weights: a scalar, one per sample (shape (batch,) or
+                (batch, 1)), or the per-sample losses' shape.
+        """
+        values = self.call(y_true, y_pred)
+        if not isinstance(values, Tensor):
+            values = Tensor(xp.asarray(values))
+        if sample_weight is not None:
+            values = values * _weights(sample_weight, values, self.name)
+        if self.reduction == "none" or values.ndim == 0:
+            return values
+        if self.reduction == "sum" or values.size == 0:
+            return values.sum()
+        return values.mean()
+
+    def get_config(self) -> dict:
+        """Constructor arguments, so that ``type(loss).from_config(config)`` rebuilds it."""
+        return {"name": self.name, "reduction": self.reduction}
+
+    @classmethod
+    def from_config(cls, config: dict) -> Loss:
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+def _weights(sample_weight, values: Tensor, name: str):
+    """``sample_weight`` as an array that broadcasts to ``values`` without enlarging it."""
+    w = F.as_true(sample_weight, name, values.dtype)
+    if w.ndim == 0:
+        return w
+    orig = w.shape
+    while w.ndim > values.ndim and w.shape[-1] == 1:
+        w = w.reshape(w.shape[:-1])
+    if w.ndim < values.ndim:
+        w = w.reshape(w.shape + (1,) * (values.ndim - w.ndim))
+    try:
+        fits = xp.broadcast_shapes(w.shape, values.shape) == values.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(
+            f"{name}: sample_weight of shape {orig} does not fit the per-sample losses of "
+            f"shape {values.shape}; pass one weight per sample or a scalar"
+        )
+    return w
+
+
+class MeanSquaredError(Loss):
+    """Mean of the squared errors (regression). See :func:`mean_squared_error`.
+
+    >>> import tidu, tidu.losses
+    >>> mse = tidu.losses.MeanSquaredError()
+    >>> float(mse([[0.0], [1.0]], tidu.tensor([[1.0], [3.0]])))
+    2.5
+    """
+
+    default_name = "mean_squared_error"
+
+    def call(self, y_true, y_pred) -> Tensor:
+        return F.mean_squared_error(y_true, y_pred)
+
+
+class MeanAbsoluteError(Loss):
+    """Mean of the absolute errors. See :func:`mean_absolute_error`."""
+
+    default_name = "mean_absolute_error"
+
+    def call(self, y_true, y_pred) -> Tensor:
+        return F.mean_absolute_error(y_true, y_pred)
+
+
+class _FromLogits(Loss):
+    def __init__(self, from_logits: bool = False, reduction: str = "sum_over_batch_size",
+                 name: str | None = None):
+        super().__init__(reduction, name)
+        self.from_logits = bool(from_logits)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "from_logits": self.from_logits}
+
+
+class BinaryCrossentropy(_FromLogits):
+    """Binary cross-entropy for 0/1 targets. See :func:`binary_crossentropy`.
+
+    Args:
+        from_logits: predictions are logits (no sigmoid applied); more stable than
+            probabilities (a ``sigmoid`` output in the graph is detected and fused anyway).
+    """
+
+    default_name = "binary_crossentropy"
+
+    def call(self, y_true, y_pred) -> Tensor:
+        return F.binary_crossentropy(y_true, y_pred, from_logits=self.from_logits)
+
+
+class CategoricalCrossentropy(_FromLogits):
+    """Cross-entropy for one-hot targets. See :func:`categorical_crossentropy`.
+
+    Args:
+        from_logits: predictions are logits (a ``softmax`` output in the graph is detected
+            and fused anyway).
+        axis: the class axis.
+    """
+
+    default_name = "categorical_crossentropy"
+
+    def __init__(self, from_logits: bool = False, axis: int = -1,
+                 reduction: str = "sum_over_batch_size", name: str | None = None):
+        super().__init__(from_logits, reduction, name)
+        self.axis = axis
+
+    def call(self, y_true, y_pred) -> Tensor:
+        return F.categorical_crossentropy(y_true, y_pred, self.from_logits, self.axis)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "axis": self.axis}
+
+
+class SparseCategoricalCrossentropy(_FromLogits):
+    """Cross-entropy for integer labels. See :func:`sparse_categorical_crossentropy`."""
+
+    default_name = "sparse_categorical_crossentropy"
+
+    def call(self, y_true, y_pred) -> Tensor:
+        return F.sparse_categorical_crossentropy(y_true, y_pred, from_logits=self.from_logits)
+
+
+class Huber(Loss):
+    """Quadratic for small errors, linear for large ones. See :func:`huber`.
+
+    Args:
+        delta: where the quadratic part ends (positive).
+    """
+
+    default_name = "huber_loss"
+
+    def __init__(self, delta: float = 1.0, reduction: str = "sum_over_batch_size",
+                 name: str | None = None):
+        if not delta > 0:
+            raise ValueError(f"Huber: delta must be positive, got {delta!r}")
+        super().__init__(reduction, name)
+        self.delta = float(delta)
+
+    def call(self, y_true, y_pred) -> Tensor:
+        return F.huber(y_true, y_pred, self.delta)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "delta": self.delta}
+
+
+class KLDivergence(Loss):
+    """Kullback-Leibler divergence of ``y_pred`` from ``y_true``. See :func:`kl_divergence`."""
+
+    default_name = "kl_divergence"
+
+    def call(self, y_true, y_pred) -> Tensor:
+        return F.kl_divergence(y_true, y_pred)
+
+
+class LossFunctionWrapper(Loss):
+    """A ``Loss`` around a plain function ``fn(y_true, y_pred, **kwargs) -> Tensor``.
+
+    ``y_true`` reaches ``fn`` as a Tensor of ``y_pred``'s dtype (as in Keras); ``fn`` returns
+    per-sample losses (or an already reduced scalar, then ``sample_weight`` scales it).
+    """
+
+    def __init__(self, fn: Callable, reduction: str = "sum_over_batch_size",
+                 name: str | None = None, **kwargs):
+        if not callable(fn):
+            raise TypeError(f"LossFunctionWrapper: fn must be callable, got {fn!r}")
+        super().__init__(reduction, name or getattr(fn, "__name__", type(fn).__name__))
+        self.fn, self.fn_kwargs = fn, kwargs
+
+    def call(self, y_true, y_pred) -> Tensor:
+        y_pred = F.as_pred(y_pred, self.name)
+        y_true = Tensor(F.as_true(y_true, self.name, y_pred.dtype))
+        return self.fn(y_true, y_pred, **self.fn_kwargs)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), **self.fn_kwargs}
+
+
+CLASSES = (MeanSquaredError, MeanAbsoluteError, BinaryCrossentropy, CategoricalCrossentropy,
+           SparseCategoricalCrossentropy, Huber, KLDivergence)
+
+ALIASES = {
+    "mse": MeanSquaredError, "mean_squared_error": MeanSquaredError,
+    "mae": MeanAbsoluteError, "mean_absolute_error": MeanAbsoluteError,
+    "bce": BinaryCrossentropy, "binary_crossentropy": BinaryCrossentropy,
+    "cce": CategoricalCrossentropy, "categorical_crossentropy": CategoricalCrossentropy,
+    "scce": SparseCategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+    "huber": Huber, "huber_loss": Huber,
+    "kld": KLDivergence, "kl_divergence": KLDivergence,
+    "kullback_leibler_divergence": KLDivergence,
+}
+"""Names accepted by :func:`get` (case-insensitive), besides the class names."""
+
+_FUNCTIONS = {
+    F.mean_squared_error: MeanSquaredError, F.mean_absolute_error: MeanAbsoluteError,
+    F.binary_crossentropy: BinaryCrossentropy,
+    F.categorical_crossentropy: CategoricalCrossentropy,
+    F.sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
+    F.huber: Huber, F.kl_divergence: KLDivergence,
+}
+
+
+def serialize(loss: Loss) -> dict:
+    """``{'class_name': ..., 'config': ...}``, which :func:`get` turns back into the loss."""
+    return {"class_name": type(loss).__name__, "config": loss.get_config()}
+
+
+def get(identifier) -> Loss:
+    """Resolve a loss given by name, instance, class, config dict or function.
+
+    Args:
+        identifier: a name ('mse', 'mae', 'binary_crossentropy', 'bce',
+            'categorical_crossentropy', 'sparse_categorical_crossentropy', 'huber', 'kld',
+            'kl_divergence', ... or a class name such as 'MeanSquaredError'); a ``Loss``
+            instance (returned as is) or class (instantiated with defaults); a dict from
+            :func:`serialize`; or a function ``(y_true, y_pred) -> Tensor`` of per-sample
+            losses (wrapped in a :class:`LossFunctionWrapper` named after it).
+
+    Raises:
+        ValueError: None or an unknown name (the message lists the known names).
+        TypeError: anything else.
+
+    >>> import tidu.losses
+    >>> tidu.losses.get("mse")
+    MeanSquaredError(name='mean_squared_error', reduction='sum_over_batch_size')
+    """
+    if identifier is None:
+        raise ValueError("losses.get: no loss given (None); pass a name such as "
+                         "'categorical_crossentropy' or 'mse', a Loss, or a function")
+    if isinstance(identifier, Loss):
+        return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Loss):
+        return identifier()
+    if isinstance(identifier, str):
+        return _by_name(identifier)()
+    if isinstance(identifier, dict):
+        if "class_name" not in identifier:
+            raise ValueError(f"losses.get: a dict needs 'class_name' (and 'config'), got keys "
+                             f"{sorted(identifier)}")
+        return _by_name(identifier["class_name"]).from_config(identifier.get("config", {}))
+    if callable(identifier):
+        cls = _FUNCTIONS.get(identifier)
+        return cls() if cls is not None else LossFunctionWrapper(identifier)
+    raise TypeError(f"losses.get: expected a name, a Loss, or a function (y_true, y_pred) -> "
+                    f"Tensor, got {type(identifier).__name__} {identifier!r}")
+
+
+def _by_name(name: str) -> type:
+    for cls in CLASSES:
+        if name == cls.__name__:
+            return cls
+    cls = ALIASES.get(name.strip().lower())
+    if cls is None:
+        raise ValueError(f"Unknown loss {name!r}. Known names: {', '.join(sorted(ALIASES))} "
+                         "(or a class name such as 'MeanSquaredError')")
+    return cls
