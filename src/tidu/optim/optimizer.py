@@ -1,0 +1,379 @@
+"""Optimizer: the thin stateful class every algorithm shares.
+
+An algorithm is a pure update rule (``sgd_update``, ``adam_update``, ...) that changes one
+parameter array and its state arrays in place; the class around it keeps the parameters, one
+state dict per parameter POSITION (never keyed by object identity, so the state can be saved
+and loaded into a fresh model), the step count and the hyperparameters.
+
+Both styles work::
+
+    opt = tidu.optim.SGD(model.parameters(), lr=0.1)      # PyTorch style
+    loss.backward(); opt.step(); opt.zero_grad()
+
+    model.compile(optimizer=tidu.optim.SGD(learning_rate=0.01), loss="mse")   # Keras style
+    # (fit calls opt.build(model.parameters()))
+
+One ``step()``: gather the gradients (parameters whose ``.grad`` is None are skipped), clip
+them (``clipnorm`` / ``global_clipnorm`` / ``clipvalue``), take the learning rate (a float, or
+a schedule evaluated at ``iterations``), apply weight decay, apply the update rule, count the
+step. Gradients are never modified. ``step()`` does not check for NaN/inf: non-finite
+gradients reach the weights; ``Model.fit`` stops on a non-finite loss before updating.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .. import backend
+from ..autograd import enable_grad
+from ..tensor import Tensor
+from . import clip as clip_mod
+from . import schedules
+
+xp = backend.xp
+
+_BASE_KEYS = ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm")
+
+
+def check_number(owner: str, name: str, value, low: float = 0.0, high: float = math.inf,
+                 low_open: bool = False, high_open: bool = False) -> float:
+    """``value`` as a float after checking it is a real number in the given interval."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if ok:
+        ok = (value > low if low_open else value >= low) and \
+            (value < high if high_open else value <= high)
+    if not ok:
+        lo, hi = ("(" if low_open else "["), (")" if high_open else "]")
+        raise ValueError(f"{owner}: {name} must be a number in {lo}{low}, {high}{hi}, "
+                         f"got {value!r}")
+    return float(value)
+
+
+class Optimizer:
+    """Base class: parameters, per-position state, step count, clipping, weight decay.
+
+    Subclasses set ``defaults`` (the Keras default learning rate) and ``hyper`` (names of
+    their own hyperparameters, also ``get_config`` keys), and write ``_slot_names()`` (the
+    state arrays they keep per parameter; ``_slot_init`` gives their start, zeros by
+    default) and ``_update(w, g, state, lr, t)`` (``t`` counts steps from 1).
+
+    Args:
+        params: the parameters to train (Tensors), now or later through :meth:`build`.
+            A number or a schedule in this position is taken as the learning rate
+            (``SGD(0.1)``, as in Keras).
+        lr: learning rate: a float or a schedule ``step -> float``
+            (see :mod:`tidu.optim.schedules`). ``learning_rate`` is an alias.
+        weight_decay: L2 penalty coefficient. Coupled (added to the gradient,
+            ``g += weight_decay * w``, as PyTorch's ``weight_decay``) in SGD, RMSprop, Adam
+            and Adagrad; decoupled (``w -= lr * weight_decay * w`` before the update) in
+            AdamW. (Keras 3 decouples it in every optimizer; tidu follows PyTorch here.)
+        clipnorm: clip each parameter's gradient to this L2 norm (Keras).
+        clipvalue: clip each gradient element into ``[-clipvalue, clipvalue]``.
+        global_clipnorm: clip all gradients together to this joint L2 norm (Keras; as
+            ``torch.nn.utils.clip_grad_norm_`` without its 1e-6). At most one of the three
+            clipping options may be set.
+    """
+
+    defaults: dict = {"learning_rate": 0.01}
+    hyper: tuple = ()
+    decoupled_weight_decay = False
+
+    def __init__(self, params=None, lr=None, *, learning_rate=None, weight_decay: float = 0.0,
+                 clipnorm: float | None = None, clipvalue: float | None = None,
+                 global_clipnorm: float | None = None):
+        name = type(self).__name__
+        if _is_rate(params):
+            if lr is not None or learning_rate is not None:
+                raise TypeError(f"{name}: the first argument is the parameters or the learning "
+                                f"rate; got a rate ({params!r}) and also lr/learning_rate")
+            params, lr = None, params
+        if lr is not None and learning_rate is not None:
+            raise TypeError(f"{name}: give lr or its alias learning_rate, not both "
+                            f"(got lr={lr!r}, learning_rate={learning_rate!r})")
+        if lr is None:
+            lr = learning_rate if learning_rate is not None else self.defaults["learning_rate"]
+        self._learning_rate = _check_rate(name, lr)
+        self.weight_decay = check_number(name, "weight_decay", weight_decay)
+        given = [k for k, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
+                                ("global_clipnorm", global_clipnorm)) if v is not None]
+        if len(given) > 1:
+            raise ValueError(f"{name}: set at most one of clipnorm, clipvalue and "
+                             f"global_clipnorm, got {given}")
+        self.clipnorm = _opt_positive(name, "clipnorm", clipnorm)
+        self.clipvalue = _opt_positive(name, "clipvalue", clipvalue)
+        self.global_clipnorm = _opt_positive(name, "global_clipnorm", global_clipnorm)
+        self._params: list[Tensor] | None = None
+        self._state: list[dict] = []
+        self._iterations = 0
+        self._pending: dict | None = None
+        if params is not None:
+            params = list(params)
+            if not params:
+                raise ValueError(
+                    f"{name}: got an empty parameter list. If the model's layers are built "
+                    "lazily, call the model once first, or create the optimizer without "
+                    "parameters and let fit (or opt.build(params)) attach them")
+            self.build(params)
+
+    # ----- parameters and state -----
+    def _slot_names(self) -> tuple:
+        """Names of the state arrays kept per parameter (all start at zero by default)."""
+        return ()
+
+    def _slot_init(self, slot: str, w):
+        return xp.zeros_like(w)
+
+    @property
+    def built(self) -> bool:
+        return self._params is not None
+
+    @property
+    def params(self) -> list:
+        """The parameters this optimizer updates (empty until built)."""
+        return list(self._params or [])
+
+    def build(self, params) -> None:
+        """Attach the parameters and create their state (zeros, or the algorithm's start).
+
+        Calling it again with parameters of the same number and shapes (the same model, or
+        a fresh copy of it) keeps the state: state belongs to positions, not objects.
+
+        Raises:
+            TypeError: an element is not a Tensor.
+            ValueError: already built for a different number or shapes of parameters.
+        """
+        name = type(self).__name__
+        params = list(params)
+        for i, p in enumerate(params):
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{name}.build: parameters must be tidu Tensors (e.g. "
+                                f"model.parameters()), got {type(p).__name__} at position {i}")
+        seen: dict[int, int] = {}
+        for i, p in enumerate(params):
+            j = seen.setdefault(id(p), i)
+            if j != i:
+                raise ValueError(f"{name}.build: the same parameter appears at positions {j} "
+                                 f"and {i}; it would be updated twice per step")
+        if self._params:
+            old = [tuple(p.shape) for p in self._params]
+            new = [tuple(p.shape) for p in params]
+            if old != new:
+                raise ValueError(
+                    f"{name}.build: this optimizer was built for {len(old)} parameters of "
+                    f"shapes {old}, got {len(new)} of shapes {new}; create a new optimizer "
+                    "for a different model")
+            self._params = params
+            return
+        self._params = params
+        self._state = [{s: self._slot_init(s, p.data) for s in self._slot_names()}
+                       for p in params]
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            self.load_state_dict(pending)
+
+    def _require_built(self) -> list:
+        if self._params is None:
+            raise RuntimeError(f"{type(self).__name__}: no parameters yet; pass them when "
+                               "creating the optimizer or call opt.build(model.parameters())")
+        return self._params
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients of the parameters (``.grad = None``; or fresh zeros)."""
+        for p in self._params or ():
+            if p.grad is not None:
+                p.grad = None if set_to_none else Tensor(xp.zeros_like(p.data))
+
+    # ----- learning rate and counters -----
+    @property
+    def iterations(self) -> int:
+        """Number of updates applied so far."""
+        return self._iterations
+
+    @property
+    def learning_rate(self) -> float:
+        """The learning rate of the next step (a schedule is evaluated at ``iterations``).
+
+        Settable to a number (e.g. by ``ReduceLROnPlateau``) unless a schedule is in use;
+        settable to a schedule at any time.
+        """
+        lr = self._learning_rate
+        return float(lr(self._iterations)) if callable(lr) else lr
+
+    @learning_rate.setter
+    def learning_rate(self, value) -> None:
+        name = type(self).__name__
+        if callable(self._learning_rate) and not callable(value):
+            raise TypeError(
+                f"{name}: the learning rate follows the schedule {self._learning_rate!r} and "
+                f"cannot be set to the number {value!r}; assign a new schedule, or create "
+                "the optimizer with a float learning rate to change it during training")
+        self._learning_rate = _check_rate(name, value)
+
+    lr = learning_rate
+
+    # ----- the update -----
+    def _update(self, w, g, state: dict, lr: float, t: int) -> None:
+        raise NotImplementedError
+
+    def step(self, closure=None):
+        """Apply one update to every parameter that has a gradient.
+
+        Args:
+            closure: optional function that recomputes the loss (with ``backward``) and
+                returns it, as in PyTorch; it is called first and its value returned.
+
+        Raises:
+            RuntimeError: the optimizer has no parameters yet.
+            ValueError: none of the parameters has a gradient.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        params = self._require_built()
+        idx = [i for i, p in enumerate(params) if p.grad is not None]
+        if not idx:
+            raise ValueError(f"{type(self).__name__}.step: none of the {len(params)} "
+                             "parameters has a gradient; call loss.backward() before step()")
+        grads = [params[i].grad.data for i in idx]
+        if self.clipnorm is not None:
+            grads = [clip_mod.clip_by_norm(g, self.clipnorm) for g in grads]
+        elif self.global_clipnorm is not None:
+            grads = clip_mod.clip_by_global_norm(grads, self.global_clipnorm)
+        elif self.clipvalue is not None:
+            grads = clip_mod.clip_by_value(grads, self.clipvalue)
+        lr = self.learning_rate
+        wd = self.weight_decay
+        t = self._iterations + 1
+        state = self._state
+        for i, g in zip(idx, grads):
+            w = params[i].data
+            if wd:
+                if self.decoupled_weight_decay:
+                    w *= 1.0 - lr * wd
+                else:
+                    g = g + wd * w
+            self._update(w, g, state[i], lr, t)
+        self._iterations = t
+        return loss
+
+    # ----- saving and configuration -----
+    def get_config(self) -> dict:
+        """Hyperparameters as plain data (a schedule as ``{'class_name', 'config'}``)."""
+        lr = self._learning_rate
+        if isinstance(lr, schedules.LearningRateSchedule):
+            lr = schedules.serialize(lr)
+        config = {"learning_rate": lr}
+        config.update({k: getattr(self, k) for k in (*self.hyper, *_BASE_KEYS)})
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict) -> Optimizer:
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = schedules.deserialize(config["learning_rate"])
+        return cls(**config)
+
+    def state_dict(self) -> dict:
+        """Everything needed to resume: plain data, copies of the state arrays.
+
+        Returns:
+            ``{'class_name', 'iterations', 'learning_rate' (float, or None for a schedule,
+            which depends only on iterations), 'hyperparameters', 'state': {index:
+            {slot: array}}}``.
+        """
+        lr = self._learning_rate
+        hyper = {k: getattr(self, k) for k in (*self.hyper, *_BASE_KEYS)}
+        return {
+            "class_name": type(self).__name__,
+            "iterations": self._iterations,
+            "learning_rate": None if callable(lr) else lr,
+            "hyperparameters": hyper,
+            "state": {i: {k: a.copy() for k, a in s.items()} for i, s in enumerate(self._state)},
+        }
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore what :meth:`state_dict` returned; the next steps are then bit-identical.
+
+        Before the optimizer is built the dict is checked when ``build`` attaches the
+        parameters. A saved float learning rate replaces the current one (a saved schedule
+        keeps the current learning rate); saved hyperparameters replace the current ones.
+
+        Raises:
+            ValueError: another optimizer class, another number of parameters, or state
+                arrays of other names or shapes.
+        """
+        name = type(self).__name__
+        if not isinstance(state_dict, dict) or not {"class_name", "iterations", "state"} \
+                <= set(state_dict):
+            raise ValueError(f"{name}.load_state_dict: expected the dict returned by "
+                             "state_dict() (keys class_name, iterations, state, ...), got "
+                             f"{type(state_dict).__name__}")
+        if state_dict["class_name"] != name:
+            raise ValueError(f"{name}.load_state_dict: the state was saved from "
+                             f"{state_dict['class_name']}, this optimizer is {name}")
+        it = state_dict["iterations"]
+        if isinstance(it, bool) or not isinstance(it, (int, xp.integer)) or it < 0:
+            raise ValueError(f"{name}.load_state_dict: iterations must be an int >= 0, "
+                             f"got {it!r}")
+        hyper = dict(state_dict.get("hyperparameters", {}))
+        fresh = type(self)(**hyper)  # validates the hyperparameters
+        if self._params is None:
+            self._pending = state_dict
+            return
+        saved = state_dict["state"]
+        if len(saved) != len(self._state):
+            raise ValueError(f"{name}.load_state_dict: the state is for {len(saved)} "
+                             f"parameters, this optimizer has {len(self._state)}")
+        new_state = []
+        for i, own in enumerate(self._state):
+            slots = saved.get(i, saved.get(str(i)))  # str keys: the dict went through JSON
+            if slots is None:
+                raise ValueError(f"{name}.load_state_dict: no state for parameter {i}; "
+                                 f"keys are {sorted(saved, key=str)}")
+            if set(slots) != set(own):
+                raise ValueError(f"{name}.load_state_dict: parameter {i} has state "
+                                 f"{sorted(slots)}, expected {sorted(own)}")
+            entry = {}
+            for k, a in own.items():
+                arr = xp.asarray(slots[k])
+                if arr.shape != a.shape:
+                    raise ValueError(f"{name}.load_state_dict: state {k!r} of parameter {i} "
+                                     f"has shape {arr.shape}, expected {a.shape}")
+                entry[k] = arr.astype(a.dtype, copy=True)
+            new_state.append(entry)
+        self._state = new_state
+        self._iterations = int(it)
+        for k in (*self.hyper, *_BASE_KEYS):
+            setattr(self, k, getattr(fresh, k))
+        lr = state_dict.get("learning_rate")
+        if lr is not None:
+            self._learning_rate = _check_rate(name, lr)
+
+    def __repr__(self) -> str:
+        lr = self._learning_rate
+        parts = [f"learning_rate={lr!r}"]
+        parts += [f"{k}={getattr(self, k)!r}" for k in self.hyper]
+        parts += [f"{k}={getattr(self, k)!r}" for k in _BASE_KEYS
+                  if getattr(self, k) not in (None, 0.0) or k == "weight_decay"
+                  and self.decoupled_weight_decay]
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+
+def _is_rate(value) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)) or \
+        isinstance(value, schedules.LearningRateSchedule)
+
+
+def _check_rate(owner: str, value):
+    if callable(value):
+        return value
+    if isinstance(value, xp.ndarray) and value.ndim == 0 or isinstance(value, xp.floating):
+        value = float(value)
+    return check_number(owner, "learning_rate", value)
+
+
+def _opt_positive(owner: str, name: str, value):
+    if value is None:
+        return None
+    return check_number(owner, name, value, low_open=True)
