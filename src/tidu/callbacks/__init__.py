@@ -1,0 +1,17 @@
+"""Callbacks: code that ``Model.fit`` calls at the start and end of training, epochs and batches.
+
+``History`` and the progress bar are added by ``fit`` itself; the others are the user's choice.
+"""
+
+from .callback import Callback, CallbackList, History, LambdaCallback
+from .csv_logger import CSVLogger
+from .early_stopping import EarlyStopping
+from .model_checkpoint import ModelCheckpoint
+from .progress import ProgbarLogger
+from .reduce_lr import ReduceLROnPlateau
+from .terminate_on_nan import TerminateOnNaN
+
+__all__ = [
+    "Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History", "LambdaCallback",
+    "ModelCheckpoint", "ProgbarLogger", "ReduceLROnPlateau", "TerminateOnNaN",
+]

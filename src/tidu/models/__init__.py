@@ -1,0 +1,10 @@
+"""Keras-style models: ``compile``, ``fit``, ``evaluate``, ``predict`` and ``summary``.
+
+``Model`` adds the training loop to any ``tidu.nn.Module`` (subclass it and write ``forward``);
+``Sequential`` is ``tidu.nn.Sequential`` with that loop.
+"""
+
+from .model import Model, NonFiniteLossError
+from .sequential import Sequential
+
+__all__ = ["Model", "NonFiniteLossError", "Sequential"]

@@ -1,0 +1,286 @@
+"""Model: the Keras-style training loop on top of a tidu.nn.Module."""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+
+import numpy as np
+
+from .. import losses as losses_mod
+from .. import metrics as metrics_mod
+from .. import nn, optim
+from ..autograd import no_grad
+from ..callbacks import Callback, CallbackList, History, ProgbarLogger
+from ..errors import TiduError
+from ..random import manual_seed
+from ..tensor import Tensor
+from . import data as D
+
+
+class NonFiniteLossError(TiduError, FloatingPointError):
+    """The loss became NaN or infinite; the offending update was not applied."""
+
+
+class Model(nn.Module):
+    """A Module that can be compiled and trained: ``compile``, ``fit``, ``evaluate``,
+    ``predict``, ``summary``, ``save_weights`` / ``load_weights``.
+
+    Subclass it and write ``forward`` (Keras's subclassing API), or use ``Sequential``.
+    """
+
+    optimizer = None
+    loss = None
+    compiled_metrics: list = []
+    stop_training = False
+
+    # ----- configuration -----
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None) -> None:
+        """Choose the optimizer, the loss and the metrics to report.
+
+        Args:
+            optimizer: name ('sgd', 'rmsprop', 'adam', ... with Keras's defaults) or instance.
+            loss: name ('categorical_crossentropy', 'mse', ...), Loss instance or callable.
+            metrics: list of names ('accuracy' is resolved from the loss as Keras does) or
+                Metric instances.
+        """
+        if loss is None:
+            raise ValueError("compile: loss is required, e.g. loss='categorical_crossentropy'")
+        self.optimizer = optim.get(optimizer)
+        self.loss = losses_mod.get(loss)
+        if isinstance(metrics, (str, metrics_mod.Metric)):
+            metrics = [metrics]
+        self.compiled_metrics = [metrics_mod.get(m, loss=self.loss) for m in (metrics or [])]
+        if self.built:
+            self.optimizer.build(self.parameters())
+
+    def _check_compiled(self, what: str) -> None:
+        if self.loss is None:
+            raise RuntimeError(f"{what}: the model is not compiled; call "
+                               "model.compile(optimizer=..., loss=...) first")
+
+    def _ensure_built(self, x) -> None:
+        if not self.built:
+            with no_grad():
+                self(Tensor(x[:1]))
+
+    # ----- one step -----
+    def train_step(self, x, y) -> tuple[float, np.ndarray]:
+        """Forward, loss (plus regularization), backward and update on one batch.
+
+        Returns the loss value and the predictions (NumPy). A non-finite loss is returned
+        without applying the update.
+        """
+        out = self(Tensor(x))
+        loss = self.loss(y, out)
+        reg = self.regularization_loss()
+        if reg is not None:
+            loss = loss + reg
+        value = float(loss.data)
+        if not math.isfinite(value):
+            return value, out.data
+        opt = self.optimizer
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return value, out.data
+
+    def _eval_batch(self, x, y):
+        out = self(Tensor(x))
+        loss = self.loss(y, out)
+        reg = self.regularization_loss()
+        if reg is not None:
+            loss = loss + reg
+        return float(loss.data), out.data
+
+    # ----- the loop -----
+    def fit(self, x, y, batch_size: int = 32, epochs: int = 1, verbose: int = 1,
+            callbacks: list[Callback] | None = None, validation_split: float = 0.0,
+            validation_data=None, shuffle: bool = True, initial_epoch: int = 0,
+            seed: int | None = None) -> History:
+        """Train for ``epochs`` passes over (x, y) in mini-batches.
+
+        Args:
+            x, y: NumPy arrays (or Tensors) with samples on the first axis.
+            batch_size: samples per update (the last batch may be smaller).
+            epochs: passes over the data.
+            verbose: 0 silent, 1 progress bar (a line per epoch when not on a terminal),
+                2 one line per epoch.
+            callbacks: tidu.callbacks.Callback instances.
+            validation_split: fraction of the data held out for validation: as in Keras, the
+                LAST samples of x and y, taken before shuffling (shuffle your data first if
+                it is ordered).
+            validation_data: (x_val, y_val), evaluated after each epoch; overrides the split.
+            shuffle: reshuffle the training samples before each epoch.
+            initial_epoch: epoch to start counting from (for resuming).
+            seed: reseed tidu's generator first (``tidu.manual_seed(seed)``): shuffling,
+                dropout and any lazy weight creation are then reproduced exactly.
+
+        Returns:
+            A History whose ``history`` maps 'loss', metric names and their 'val_' versions
+            to per-epoch lists.
+
+        Raises:
+            NonFiniteLossError: the loss became NaN/inf (unless a TerminateOnNaN callback
+                stopped training); the update of that batch is not applied.
+        """
+        self._check_compiled("fit")
+        if seed is not None:
+            manual_seed(seed)
+        x, y = D.to_array(x, "x"), D.to_array(y, "y")
+        D.check_pair(x, y)
+        if batch_size is None or int(batch_size) < 1:
+            raise ValueError(f"fit: batch_size must be a positive integer, got {batch_size}")
+        batch_size = int(batch_size)
+        if validation_data is not None:
+            if len(validation_data) != 2:
+                raise ValueError("fit: validation_data must be a pair (x_val, y_val)")
+            xv, yv = (D.to_array(v, "validation_data") for v in validation_data)
+            D.check_pair(xv, yv, "validation_data's x and y")
+        elif validation_split:
+            (x, y), (xv, yv) = D.split_validation(x, y, validation_split)
+        else:
+            xv = yv = None
+        self._ensure_built(x)
+        self.optimizer.build(self.parameters())
+
+        from ..random import get_generator
+
+        n = len(x)
+        steps = math.ceil(n / batch_size)
+        history = History()
+        cbs = [*(callbacks or []), history]
+        if verbose:
+            cbs.insert(0, ProgbarLogger(verbose))
+        cb = CallbackList(cbs, model=self,
+                          params={"epochs": epochs, "steps": steps, "verbose": verbose})
+        loss_tracker = metrics_mod.Mean(name="loss")
+        self.stop_training = False
+        self.train()
+        cb.on_train_begin()
+        try:
+            for epoch in range(initial_epoch, epochs):
+                loss_tracker.reset_state()
+                for m in self.compiled_metrics:
+                    m.reset_state()
+                cb.on_epoch_begin(epoch)
+                order = get_generator().permutation(n) if shuffle else None
+                for step, idx in enumerate(D.batches(n, batch_size, order)):
+                    cb.on_train_batch_begin(step)
+                    xb, yb = x[idx], y[idx]
+                    value, pred = self.train_step(xb, yb)
+                    loss_tracker.update_state(value, sample_weight=len(xb))
+                    for m in self.compiled_metrics:
+                        m.update_state(yb, pred)
+                    logs = {"loss": loss_tracker.result()}
+                    if not math.isfinite(value):
+                        logs["loss"] = value
+                    for m in self.compiled_metrics:
+                        logs[m.name] = m.result()
+                    cb.on_train_batch_end(step, logs)
+                    if not math.isfinite(value):
+                        if self.stop_training:
+                            break
+                        raise NonFiniteLossError(
+                            f"fit: the loss became {value} at epoch {epoch + 1}, batch "
+                            f"{step + 1}; that update was not applied. Lower the learning "
+                            "rate, check the inputs for NaN/inf and their scale, or add "
+                            "tidu.callbacks.TerminateOnNaN() to stop cleanly instead"
+                        )
+                    if self.stop_training:
+                        break
+                if xv is not None:
+                    val = self.evaluate(xv, yv, batch_size=batch_size, verbose=0,
+                                        return_dict=True)
+                    self.train()
+                    logs.update({f"val_{k}": v for k, v in val.items()})
+                cb.on_epoch_end(epoch, logs)
+                if self.stop_training:
+                    break
+        finally:
+            self.train()
+        cb.on_train_end()
+        self.eval()
+        return history
+
+    def evaluate(self, x, y, batch_size: int = 32, verbose: int = 0,
+                 return_dict: bool = False):
+        """Loss and metrics on (x, y), in evaluation mode, averaged over all samples.
+
+        Returns:
+            The loss alone when no metrics were compiled, else ``[loss, *metrics]``, or a
+            dict ``{'loss': ..., 'accuracy': ...}`` with ``return_dict=True``.
+        """
+        self._check_compiled("evaluate")
+        x, y = D.to_array(x, "x"), D.to_array(y, "y")
+        D.check_pair(x, y)
+        was_training = self.training
+        self.eval()
+        tracker = metrics_mod.Mean(name="loss")
+        for m in self.compiled_metrics:
+            m.reset_state()
+        try:
+            with no_grad():
+                for idx in D.batches(len(x), int(batch_size)):
+                    xb, yb = x[idx], y[idx]
+                    value, pred = self._eval_batch(xb, yb)
+                    tracker.update_state(value, sample_weight=len(xb))
+                    for m in self.compiled_metrics:
+                        m.update_state(yb, pred)
+        finally:
+            self.train(was_training)
+        result = {"loss": tracker.result(), **{m.name: m.result() for m in self.compiled_metrics}}
+        if verbose:
+            print(" - ".join(f"{k}: {v:.4f}" for k, v in result.items()))
+        if return_dict:
+            return result
+        return result["loss"] if len(result) == 1 else list(result.values())
+
+    def predict(self, x, batch_size: int = 32, verbose: int = 0) -> np.ndarray:
+        """The model's outputs for ``x`` as a NumPy array, computed in batches, eval mode."""
+        x = D.to_array(x, "x")
+        was_training = self.training
+        self.eval()
+        outs = []
+        try:
+            with no_grad():
+                for idx in D.batches(len(x), int(batch_size)):
+                    outs.append(self(Tensor(x[idx])).data)
+        finally:
+            self.train(was_training)
+        return np.concatenate(outs) if outs else np.empty((0,))
+
+    # ----- weights on disk -----
+    def save_weights(self, path) -> None:
+        """Write the weights as a NumPy ``.npz`` file (no pickle), atomically.
+
+        The file is written to a temporary name in the same directory and renamed into place,
+        so an interrupted save never leaves a corrupt file at ``path``.
+        """
+        path = os.fspath(path)
+        directory = os.path.dirname(os.path.abspath(path))
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp.npz")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, **self.state_dict())
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            raise
+
+    def load_weights(self, path) -> None:
+        """Load weights written by ``save_weights`` (never unpickles anything)."""
+        with np.load(os.fspath(path), allow_pickle=False) as f:
+            self.load_state_dict({k: f[k] for k in f.files})
+
+    def summary(self, print_fn=print) -> str:
+        """Print (and return) a table of layers, output shapes and parameter counts."""
+        from .summary import summary_text
+
+        text = summary_text(self)
+        if print_fn is not None:
+            print_fn(text)
+        return text
