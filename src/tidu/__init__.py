@@ -4,13 +4,13 @@ Tensors with reverse-mode automatic differentiation, gradient checking, and (in 
 ``tidu.optim``, ``tidu.models``) the layers and training loop built on them.
 """
 
-from . import callbacks, losses, metrics, models, nn, ops, optim, viz  # noqa: E402, I001
+from . import callbacks, datasets, losses, metrics, models, nn, ops, optim, viz
 from .autograd import Function, enable_grad, grad, is_grad_enabled, no_grad
 from .creation import arange, full, ones, ones_like, rand, randn, zeros, zeros_like
 from .errors import GradientError, ShapeError, TiduError
 from .gradcheck import GradcheckError, GradcheckResult, gradcheck
-from .models import Model, Sequential  # noqa: E402
-from .nn import initializers, regularizers  # noqa: E402
+from .models import Model, Sequential
+from .nn import initializers, regularizers
 from .ops import (
     abs,
     add,
