@@ -1,0 +1,56 @@
+"""The worked examples of Texts A and B run and reproduce what the texts report."""
+
+import importlib
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+
+
+def example(name):
+    if str(EXAMPLES) not in sys.path:
+        sys.path.insert(0, str(EXAMPLES))
+    return importlib.import_module(name)
+
+
+# The course's published run (2000 iterations, learning rate 0.005) prints these costs.
+COURSE_COSTS = {0: 0.693147, 100: 0.584508, 200: 0.466949, 1000: 0.214820, 1900: 0.140872}
+
+
+def test_text_a_functions_reproduce_the_course_run(capsys):
+    res = example("text_a_logistic_regression").main(["--data", str(DATA)])
+    for it, cost in COURSE_COSTS.items():
+        assert res["costs"][it // 100] == pytest.approx(cost, abs=1e-6)
+    assert res["train_accuracy"] == pytest.approx(99.04306220095694)
+    assert res["test_accuracy"] == pytest.approx(70.0)
+    out = capsys.readouterr().out
+    assert "Cost after iteration 1900: 0.140872" in out
+
+
+def test_text_a_keras_style_matches_the_functions(capsys):
+    res = example("text_a_keras_style").main(["--data", str(DATA)])
+    assert len(res["costs"]) == 20
+    for it, cost in COURSE_COSTS.items():
+        assert res["costs"][it // 100] == pytest.approx(cost, abs=2e-4)  # float32
+    assert res["train_accuracy"] == pytest.approx(99.04306220095694)
+    assert res["test_accuracy"] == pytest.approx(70.0)
+
+
+def test_text_b_mnist_program_learns_quickly_on_a_subset():
+    res = example("text_b_mnist").main(["--data", str(DATA), "--limit", "6000", "--epochs",
+                                        "3", "--verbose", "0"])
+    assert res["test_acc"] > 0.92
+
+
+def test_fashion_mnist_example_runs_on_a_subset():
+    res = example("fashion_mnist").main(["--data", str(DATA), "--limit", "6000", "--epochs",
+                                         "2", "--verbose", "0"])
+    assert res["test_acc"] > 0.70
+
+
+def test_text_b_network_on_the_embedded_digits():
+    res = example("text_b_digits").main(["--epochs", "20"])
+    assert res["test_acc"] > 0.93
