@@ -97,3 +97,29 @@ def test_csv_logger_and_lambda_callback(tmp_path):
     rows = list(csv.DictReader(open(path)))
     assert [int(r["epoch"]) for r in rows] == [0, 1, 2] == seen
     assert [float(r["loss"]) for r in rows] == hist.history["loss"]
+
+
+class FakeTerminal:
+    """A text stream that says it is a terminal, so the progress bar draws with tqdm."""
+
+    def __init__(self):
+        self.text = ""
+
+    def write(self, s):
+        self.text += s
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_draws_with_tqdm_on_a_terminal():
+    x, y = data(n=64)
+    m = model()
+    term = FakeTerminal()
+    bar = callbacks.ProgbarLogger(verbose=1, stream=term)
+    m.fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[bar])
+    assert "Epoch 1/2" in term.text and "Epoch 2/2" in term.text
+    assert "4/4" in term.text and "loss:" in term.text

@@ -128,6 +128,7 @@ def test_non_finite_loss_raises_and_keeps_weights_finite():
         assert np.array_equal(v, before[k])
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_terminate_on_nan_stops_cleanly(capsys):
     x, y = blobs(n=64)
     x[40:, :] = np.inf
