@@ -54,3 +54,12 @@ def test_fashion_mnist_example_runs_on_a_subset():
 def test_text_b_network_on_the_embedded_digits():
     res = example("text_b_digits").main(["--epochs", "20"])
     assert res["test_acc"] > 0.93
+
+
+def test_computation_graph_example_prints_the_texts_numbers():
+    import subprocess
+
+    out = subprocess.run([sys.executable, str(EXAMPLES / "computation_graph.py")],
+                         capture_output=True, text=True, check=True).stdout
+    assert "u = 8, v = 15, J = 45" in out
+    assert "dJ/da = 3, dJ/db = 6, dJ/dc = 12" in out
