@@ -376,3 +376,26 @@ def test_gradcheck_catches_a_wrong_gradient():
     result = tidu.gradcheck(lambda t: BadSquare.apply(t), [np.array([1.0, 2.0])],
                             raise_exception=False)
     assert not result.ok
+
+
+def test_leaf_grads_never_alias_each_other_or_the_callers_gradient():
+    a = tidu.tensor([1.0], requires_grad=True)
+    b = tidu.tensor([1.0], requires_grad=True)
+    (a + b).sum().backward()
+    a.grad.data += 1  # an optimizer may update a gradient in place
+    assert b.grad.tolist() == [1.0]
+    g = np.ones(2, np.float32)
+    w = tidu.tensor([1.0, 2.0], requires_grad=True)
+    w.backward(g)
+    w.grad.data += 5
+    assert g.tolist() == [1.0, 1.0]
+
+
+def test_retained_non_leaf_accumulates_without_changing_what_flows_back():
+    x = tidu.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * 3).retain_grad()
+    z = (y * 2).sum()
+    z.backward(retain_graph=True)
+    z.backward()
+    assert y.grad.tolist() == [4.0, 4.0]
+    assert x.grad.tolist() == [12.0, 12.0]

@@ -187,6 +187,7 @@ def run_backward(roots, grads, retain_graph=False, targets=None):
     called ``retain_grad()``).
     """
     pending = {}
+    handed = {id(g) for g in grads}  # arrays that must not become a .grad without a copy
     for r, g in zip(roots, grads):
         k = id(r)
         pending[k] = pending[k] + g if k in pending else g
@@ -200,11 +201,17 @@ def run_backward(roots, grads, retain_graph=False, targets=None):
             if id(t) in want:
                 found[id(t)] = found[id(t)] + g if id(t) in found else xp.array(g)
         elif t._node is None or t._retain:
-            # A fresh, writable array: ``g`` may be a read-only broadcast view or be shared
-            # with another input (Add hands one array to both), and optimizers update in place.
-            t.grad = Tensor._make(xp.array(g), False, None) if t.grad is None else Tensor._make(
-                t.grad.data + g, False, None
-            )
+            # ``.grad`` must own a fresh, writable array: ``g`` may be a read-only broadcast
+            # view, the caller's output gradient, or shared with another input (Add hands one
+            # array to both). Arrays that are already fresh are kept without a copy.
+            if t.grad is not None:
+                stored = t.grad.data + g
+            elif id(g) in handed or not (g.flags.owndata and g.flags.writeable):
+                stored = xp.array(g)
+            else:
+                stored = g
+            handed.add(id(stored))
+            t.grad = Tensor._make(stored, False, None)
         node = t._node
         if node is None:
             continue
