@@ -97,8 +97,9 @@ def reshape(x, *shape):
     return Reshape.apply(x, _shape_arg(shape))
 
 
-def flatten(x, start_axis: int = 1):
-    """Merge the axes from ``start_axis`` on into one (the batch axis stays by default)."""
+def flatten(x, start_axis: int = 0):
+    """Merge the axes from ``start_axis`` on into one: all of them by default, as
+    ``torch.flatten``; ``start_axis=1`` keeps the batch axis (what ``nn.Flatten`` does)."""
     shp = x.shape
     return reshape(x, tuple(shp[:start_axis]) + (-1,))
 
