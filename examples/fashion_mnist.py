@@ -23,12 +23,7 @@ from tidu.nn import Dense
 
 
 def main(argv=None):
-    ap = parser(__doc__.split("\n")[0])
-    ap.add_argument("--epochs", type=int, default=20)
-    ap.add_argument("--limit", type=int, default=None, help="use only the first N training "
-                    "images (for quick runs)")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--verbose", type=int, default=1)
+    ap = parser(__doc__.split("\n")[0], epochs=20)
     args = ap.parse_args(argv)
     tidu.manual_seed(args.seed)
     root = data_root(args.data)

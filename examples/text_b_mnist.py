@@ -19,13 +19,8 @@ from tidu.nn import Dense
 
 
 def main(argv=None):
-    ap = parser(__doc__.split("\n")[0])
+    ap = parser(__doc__.split("\n")[0], epochs=5)
     ap.add_argument("--dataset", default="mnist", choices=["mnist", "fashion_mnist"])
-    ap.add_argument("--epochs", type=int, default=5)
-    ap.add_argument("--limit", type=int, default=None, help="use only the first N training "
-                    "images (for quick runs)")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--verbose", type=int, default=1)
     args = ap.parse_args(argv)
     tidu.manual_seed(args.seed)
     root = data_root(args.data)
