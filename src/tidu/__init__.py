@@ -42,6 +42,7 @@ from .ops import (
     sigmoid,
     sign,
     softmax,
+    softplus,
     split,
     sqrt,
     squeeze,

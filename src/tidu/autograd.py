@@ -68,6 +68,17 @@ def enable_grad():
     return _set_grad(True)
 
 
+class _Graph:
+    """Hook set by :mod:`tidu.compile` once a symbolic Variable exists.
+
+    ``Function.apply`` hands an operation on a Variable to ``record`` (which builds a
+    symbolic node instead of computing); until then the check costs nothing.
+    """
+
+    variable_type = None
+    record = None
+
+
 class Function:
     """Base class of differentiable operations; subclass it for a custom operation.
 
@@ -76,6 +87,11 @@ class Function:
     Call them with ``MyOp.apply(*inputs, **kwargs)``; inputs may be Tensors, arrays or
     scalars (the last two are constants). ``self.needs_grad[i]`` says whether input ``i``
     wants a gradient, so ``backward`` can skip work.
+
+    Optionally, ``vjp(g, *args, **kwargs)`` (a staticmethod) gives the same derivative as an
+    expression in tidu operations on the original arguments, so that it can itself be
+    differentiated (``create_graph=True``) and built symbolically (:mod:`tidu.compile`).
+    A recorded node keeps its ``args`` and ``kwargs`` for it.
 
     >>> import tidu, numpy as np
     >>> class Cube(tidu.Function):
@@ -104,6 +120,11 @@ class Function:
         """Run ``forward`` on the inputs' arrays and record the node when gradients are on."""
         # NumPy scalars count as Python scalars (weak dtype), as in PyTorch: float32 * np.float64
         # stays float32 instead of silently promoting the graph to float64.
+        vt = _Graph.variable_type
+        if vt is not None:
+            for a in args:
+                if isinstance(a, vt):
+                    return _Graph.record(cls, args, kwargs)
         datas = [a.data if isinstance(a, Tensor) else a.item() if isinstance(a, xp.generic) else a
                  for a in args]
         fn = cls()
@@ -121,6 +142,7 @@ class Function:
             if True in needs:
                 fn.inputs = tuple(a if n else None for a, n in zip(args, needs))
                 fn.needs_grad = needs
+                fn.args, fn.kwargs = args, kwargs
                 return Tensor._make(out, True, fn)
         return Tensor._make(out, False, None)
 

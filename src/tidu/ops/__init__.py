@@ -5,7 +5,16 @@ softmax and friends; ``reduce``: sum, mean, max, min, var; ``shape``: reshape, t
 indexing, concatenation, padding; ``linalg``: matmul and dot.
 """
 
-from .activation import leaky_relu, log_softmax, logsumexp, relu, sigmoid, softmax, tanh
+from .activation import (
+    leaky_relu,
+    log_softmax,
+    logsumexp,
+    relu,
+    sigmoid,
+    softmax,
+    softplus,
+    tanh,
+)
 from .elementwise import (
     abs,
     add,
@@ -27,24 +36,29 @@ from .elementwise import (
 from .linalg import dot, matmul
 from .reduce import max, mean, min, sum, var
 from .shape import (
+    broadcast_like,
     broadcast_to,
     concatenate,
+    expand_dims,
     flatten,
     getitem,
     pad,
     permute,
     reshape,
+    reshape_like,
     split,
     squeeze,
     stack,
+    sum_to_like,
     transpose,
     unsqueeze,
 )
 
 __all__ = [
-    "abs", "add", "broadcast_to", "cast", "clip", "concatenate", "div", "dot", "exp", "flatten",
-    "getitem", "leaky_relu", "log", "log_softmax", "logsumexp", "matmul", "max", "maximum",
-    "mean", "min", "minimum", "mul", "neg", "pad", "permute", "pow", "relu", "reshape",
-    "sigmoid", "sign", "softmax", "split", "sqrt", "squeeze", "stack", "sub", "sum", "tanh",
-    "transpose", "unsqueeze", "var", "where",
+    "abs", "add", "broadcast_like", "broadcast_to", "cast", "clip", "concatenate", "div", "dot",
+    "exp", "expand_dims", "flatten", "getitem", "leaky_relu", "log", "log_softmax", "logsumexp",
+    "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "pad", "permute", "pow",
+    "relu", "reshape", "reshape_like", "sigmoid", "sign", "softmax", "softplus", "split", "sqrt",
+    "squeeze", "stack", "sub", "sum", "sum_to_like", "tanh", "transpose", "unsqueeze", "var",
+    "where",
 ]

@@ -20,6 +20,22 @@ class Sigmoid(Function):
         return g * self.out * (1 - self.out)
 
 
+class Softplus(Function):
+    """log(1 + e^x) as max(x, 0) + log1p(e^-|x|): finite for any input."""
+
+    def forward(self, x):
+        self.x = x
+        return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+
+    def backward(self, g):
+        e = xp.exp(-xp.abs(self.x))
+        return g * xp.where(self.x >= 0, 1 / (1 + e), e / (1 + e))
+
+    @staticmethod
+    def vjp(g, x):
+        return g * sigmoid(x)
+
+
 class Tanh(Function):
     def forward(self, x):
         self.out = xp.tanh(x)
@@ -98,6 +114,11 @@ def sigmoid(x):
     return Sigmoid.apply(x)
 
 
+def softplus(x):
+    """log(1 + exp(x)), computed without overflow; its derivative is sigmoid(x)."""
+    return Softplus.apply(x)
+
+
 def tanh(x):
     """Hyperbolic tangent."""
     return Tanh.apply(x)
@@ -130,4 +151,5 @@ def logsumexp(x, axis=None, keepdims: bool = False):
 
 
 def _ndim(x) -> int:
-    return xp.ndim(getattr(x, "data", x))
+    nd = getattr(x, "ndim", None)
+    return xp.ndim(x) if nd is None else nd

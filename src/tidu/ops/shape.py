@@ -251,3 +251,89 @@ def getitem(x, index):
     if isinstance(index, list):
         index = xp.asarray(index)
     return GetItem.apply(x, index)
+
+
+# ----- shape-agnostic forms, for derivatives written as expressions (vjp rules) -----
+# They take the shape they need from another tensor at run time, so a rule written with them
+# also holds for symbolic tensors whose shapes are not known yet.
+class SumToLike(Function):
+    """Sum ``g`` over the axes that broadcasting added to ``like``'s shape."""
+
+    def forward(self, g, like):
+        from .._shapes import sum_to
+
+        self.shape = g.shape
+        return sum_to(g, xp.shape(like), "sum_to_like")
+
+    def backward(self, gg):
+        return xp.broadcast_to(gg, self.shape), None
+
+    @staticmethod
+    def vjp(gg, g, like):
+        return broadcast_like(gg, g), None
+
+
+class BroadcastLike(Function):
+    """Broadcast ``a`` to the shape of ``like`` (NumPy rules)."""
+
+    def forward(self, a, like):
+        return xp.broadcast_to(a, xp.shape(like))
+
+    def backward(self, gg):
+        return gg, None
+
+    @staticmethod
+    def vjp(gg, a, like):
+        return gg, None
+
+
+class ReshapeLike(Function):
+    """Reshape ``a`` to the shape of ``like``."""
+
+    def forward(self, a, like):
+        self.shape = a.shape
+        return a.reshape(xp.shape(like))
+
+    def backward(self, gg):
+        return gg.reshape(self.shape), None
+
+    @staticmethod
+    def vjp(gg, a, like):
+        return reshape_like(gg, a), None
+
+
+class ExpandDims(Function):
+    """Insert axes of length 1 at the (sorted, non-negative) positions ``axis``."""
+
+    def forward(self, x, axis):
+        self.axis = axis
+        return xp.expand_dims(x, axis)
+
+    def backward(self, g):
+        return xp.squeeze(g, axis=self.axis), None
+
+    @staticmethod
+    def vjp(g, x, axis):
+        return reshape_like(g, x), None
+
+
+def sum_to_like(g, like):
+    """``g`` summed down to the shape of ``like`` (the reduction of a broadcast gradient)."""
+    return SumToLike.apply(g, like)
+
+
+def broadcast_like(a, like):
+    """``a`` broadcast to the shape of ``like``."""
+    return BroadcastLike.apply(a, like)
+
+
+def reshape_like(a, like):
+    """``a`` reshaped to the shape of ``like``."""
+    return ReshapeLike.apply(a, like)
+
+
+def expand_dims(x, axis):
+    """Insert length-1 axes at ``axis`` (an int or a tuple of positions in the result)."""
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    nd = x.ndim + len(axes)
+    return ExpandDims.apply(x, tuple(sorted(check_axis(a, nd, "expand_dims") for a in axes)))
