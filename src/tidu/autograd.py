@@ -77,6 +77,7 @@ class _Graph:
 
     variable_type = None
     record = None
+    grad = None  # symbolic tidu.grad on Variables
 
 
 class Function:
@@ -282,6 +283,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool = False):
     single = isinstance(inputs, Tensor)
     ins = [inputs] if single else list(inputs)
     outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    vt = _Graph.variable_type
+    if vt is not None and any(isinstance(o, vt) for o in outs):
+        res = _Graph.grad(outs, ins, grad_outputs)
+        return res[0] if single else res
     if grad_outputs is None:
         gos: Iterable = [None] * len(outs)
     elif isinstance(grad_outputs, (Tensor, xp.ndarray)) or not isinstance(grad_outputs, Sequence):
