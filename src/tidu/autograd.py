@@ -8,7 +8,9 @@ the broadcast shape of the output: the engine reduces them to each input's shape
 
 The engine walks the graph iteratively in topological order, so depth is limited by memory,
 not by Python's recursion limit, and it frees each node's saved arrays once used unless
-``retain_graph=True``.
+``retain_graph=True``. With ``create_graph=True`` it uses each Function's ``vjp`` (the
+derivative written in tidu operations) instead of ``backward``, so that gradients can be
+differentiated again.
 """
 
 from __future__ import annotations
@@ -263,19 +265,119 @@ def run_backward(roots, grads, retain_graph=False, targets=None):
     return found
 
 
-def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
+def _root_tensor(t, grad):
+    """The output gradient as a Tensor for ``create_graph``: a caller's Tensor keeps its graph."""
+    g = _check_root(t, grad)
+    if isinstance(grad, Tensor):
+        if grad.dtype == t.dtype:
+            return grad
+        from . import ops
+
+        return ops.cast(grad, t.dtype)
+    return Tensor._make(g, False, None)
+
+
+def _run_backward_graph(roots, grads, retain_graph=True, targets=None):
+    """``run_backward`` with ``create_graph=True``: every gradient is a Tensor computed by the
+    nodes' ``vjp`` rules with recording on, so it has a graph of its own to differentiate.
+
+    Kept apart from :func:`run_backward` so that the plain (training) path does no extra work.
+    """
+    from . import ops
+
+    pending = {}
+    handed = {id(g) for g in grads}  # Tensors that must not become a .grad as they are
+    for r, g in zip(roots, grads):
+        k = id(r)
+        pending[k] = ops.add(pending[k], g) if k in pending else g
+    want = None if targets is None else {id(t) for t in targets}
+    found = {}
+    with _set_grad(True):
+        for t in _topo_order(roots):
+            g = pending.pop(id(t), None)
+            if g is None:
+                continue
+            if want is not None:
+                if id(t) in want:
+                    found[id(t)] = ops.add(found[id(t)], g) if id(t) in found else g
+            elif t._node is None or t._retain:
+                if t.grad is not None:
+                    stored = ops.add(t.grad, g)
+                elif id(g) in handed or not (g.data.flags.owndata and g.data.flags.writeable):
+                    stored = ops.cast(g, g.dtype)  # a fresh, writable copy that keeps the graph
+                else:
+                    stored = g
+                handed.add(id(stored))
+                t.grad = stored
+            node = t._node
+            if node is None:
+                continue
+            if getattr(node, "_freed", False):
+                raise GradientError(
+                    f"trying to backward through the graph a second time (at {node.name}): "
+                    "its saved values were freed by an earlier backward; pass "
+                    "retain_graph=True (or create_graph=True) to that call"
+                )
+            vjp = getattr(type(node), "vjp", None)
+            if vjp is None:
+                raise GradientError(
+                    f"{node.name} has no vjp, so its gradient cannot be differentiated again "
+                    "(create_graph=True); define vjp(g, *args, **kwargs) as a staticmethod "
+                    "that writes the derivative with tidu operations (see docs/custom_ops.md)"
+                )
+            in_grads = vjp(g, *node.args, **node.kwargs)
+            if not isinstance(in_grads, tuple):
+                in_grads = (in_grads,)
+            for p, pg in zip(node.inputs, in_grads):
+                if p is None or pg is None:
+                    continue
+                if not isinstance(pg, Tensor):
+                    pg = Tensor._make(xp.asarray(pg), False, None)
+                if pg.shape != p.data.shape:
+                    try:
+                        pg = ops.sum_to_like(pg, p)
+                    except ShapeError:
+                        raise ShapeError(
+                            f"{node.name}: vjp produced a gradient of shape {pg.shape} for an "
+                            f"input of shape {p.data.shape}"
+                        ) from None
+                if pg.dtype != p.data.dtype:
+                    pg = ops.cast(pg, p.data.dtype)
+                k = id(p)
+                pending[k] = ops.add(pending[k], pg) if k in pending else pg
+            if not retain_graph:
+                node._release()
+    return found
+
+
+def backward(tensor, gradient=None, retain_graph: bool | None = None,
+             create_graph: bool = False) -> None:
     """Accumulate d(tensor)/d(leaf) into every leaf's ``.grad`` (see ``Tensor.backward``)."""
+    if retain_graph is None:
+        retain_graph = create_graph
+    if create_graph:
+        _run_backward_graph([tensor], [_root_tensor(tensor, gradient)], retain_graph)
+        return
     g = _check_root(tensor, gradient)
     run_backward([tensor], [g], retain_graph)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph: bool = False):
+def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
+         create_graph: bool = False):
     """Return the gradients of ``outputs`` with respect to ``inputs`` without touching ``.grad``.
 
     The counterpart of ``torch.autograd.grad`` and Theano's ``T.grad``. ``outputs`` is a
     tensor or a sequence of tensors (scalars, or with ``grad_outputs`` of matching shapes);
     ``inputs`` a tensor or a sequence. An input that the outputs do not depend on gets a
-    zero gradient.
+    zero gradient. With ``create_graph=True`` the gradients are built from the operations'
+    ``vjp`` rules and carry a graph, so they can be differentiated again (``retain_graph``
+    then defaults to True, as in PyTorch).
+
+    >>> import tidu
+    >>> x = tidu.tensor(3.0, requires_grad=True)
+    >>> (dx,) = tidu.grad(x ** 3, [x], create_graph=True)   # 3 x^2 = 27
+    >>> float(dx), float(tidu.grad(dx, x))                  # 6 x = 18
+    (27.0, 18.0)
 
     Returns:
         A tuple of Tensors, one per input (a single Tensor when ``inputs`` is one Tensor).
@@ -287,6 +389,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool = False):
     if vt is not None and any(isinstance(o, vt) for o in outs):
         res = _Graph.grad(outs, ins, grad_outputs)
         return res[0] if single else res
+    if retain_graph is None:
+        retain_graph = create_graph
     if grad_outputs is None:
         gos: Iterable = [None] * len(outs)
     elif isinstance(grad_outputs, (Tensor, xp.ndarray)) or not isinstance(grad_outputs, Sequence):
@@ -296,6 +400,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool = False):
     for t in ins:
         if not isinstance(t, Tensor) or not t.requires_grad:
             raise GradientError("every input of grad() must be a Tensor with requires_grad=True")
+    if create_graph:
+        gts = [_root_tensor(o, g) for o, g in zip(outs, gos)]
+        found = _run_backward_graph(outs, gts, retain_graph, targets=ins)
+        res = tuple(found[id(t)] if id(t) in found
+                    else Tensor._make(xp.zeros_like(t.data), False, None) for t in ins)
+        return res[0] if single else res
     gs = [_check_root(o, g) for o, g in zip(outs, gos)]
     found = run_backward(outs, gs, retain_graph, targets=ins)
     res = tuple(

@@ -130,18 +130,22 @@ class Tensor:
         return f"tensor({body}{extra})"
 
     # ----- autograd -----
-    def backward(self, gradient=None, retain_graph: bool = False) -> None:
+    def backward(self, gradient=None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
         """Accumulate the gradient of this tensor into the ``.grad`` of every leaf.
 
         Args:
             gradient: d(loss)/d(self), needed unless the tensor has one element.
-            retain_graph: keep the graph's saved values for another backward.
+            retain_graph: keep the graph's saved values for another backward (default:
+                ``create_graph``).
+            create_graph: build the gradients from the ops' ``vjp`` rules, with a graph, so
+                that ``.grad`` can itself be differentiated (higher-order derivatives).
 
         Raises:
             GradientError: non-scalar output without ``gradient``, a freed graph, or a
                 tensor that does not require grad.
         """
-        autograd.backward(self, gradient, retain_graph)
+        autograd.backward(self, gradient, retain_graph, create_graph)
 
     def retain_grad(self) -> Tensor:
         """Keep this non-leaf tensor's gradient in ``.grad`` after backward."""

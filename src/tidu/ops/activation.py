@@ -5,6 +5,9 @@ from __future__ import annotations
 from .._shapes import check_axis, normalize_axis
 from ..autograd import Function
 from ..backend import xp
+from ._vjp import unreduce
+from .elementwise import exp, where
+from .reduce import sum as sum_
 
 
 class Sigmoid(Function):
@@ -18,6 +21,11 @@ class Sigmoid(Function):
 
     def backward(self, g):
         return g * self.out * (1 - self.out)
+
+    @staticmethod
+    def vjp(g, x):
+        s = sigmoid(x)
+        return g * s * (1 - s)
 
 
 class Softplus(Function):
@@ -44,6 +52,11 @@ class Tanh(Function):
     def backward(self, g):
         return g * (1 - self.out * self.out)
 
+    @staticmethod
+    def vjp(g, x):
+        t = tanh(x)
+        return g * (1 - t * t)
+
 
 class ReLU(Function):
     """max(x, 0); gradient 1 above 0 and 0 at or below it."""
@@ -55,6 +68,10 @@ class ReLU(Function):
     def backward(self, g):
         return g * self.mask
 
+    @staticmethod
+    def vjp(g, x):
+        return g * (x > 0)
+
 
 class LeakyReLU(Function):
     def forward(self, x, alpha):
@@ -63,6 +80,10 @@ class LeakyReLU(Function):
 
     def backward(self, g):
         return xp.where(self.mask, g, self.alpha * g), None
+
+    @staticmethod
+    def vjp(g, x, alpha):
+        return where(x > 0, g, g * alpha), None
 
 
 class Softmax(Function):
@@ -78,6 +99,11 @@ class Softmax(Function):
         s = self.out
         return s * (g - (g * s).sum(axis=self.axis, keepdims=True))
 
+    @staticmethod
+    def vjp(g, x, axis=-1):
+        s = softmax(x, axis)
+        return s * (g - sum_(g * s, axis, keepdims=True))
+
 
 class LogSoftmax(Function):
     """x - logsumexp(x) along ``axis``."""
@@ -90,6 +116,10 @@ class LogSoftmax(Function):
 
     def backward(self, g):
         return g - xp.exp(self.out) * g.sum(axis=self.axis, keepdims=True)
+
+    @staticmethod
+    def vjp(g, x, axis=-1):
+        return g - softmax(x, axis) * sum_(g, axis, keepdims=True)
 
 
 class LogSumExp(Function):
@@ -107,6 +137,10 @@ class LogSumExp(Function):
         if not self.keepdims:
             g = g.reshape(self.out_keep.shape)
         return g * xp.exp(self.x - self.out_keep)
+
+    @staticmethod
+    def vjp(g, x, axis=None, keepdims=False):
+        return unreduce(g, axis, keepdims) * exp(x - logsumexp(x, axis, keepdims=True))
 
 
 def sigmoid(x):

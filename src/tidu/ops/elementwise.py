@@ -3,8 +3,11 @@ reduces them to each input's shape."""
 
 from __future__ import annotations
 
+import operator
+
 from ..autograd import Function
 from ..backend import xp
+from ._vjp import is_tensor
 
 
 class Add(Function):
@@ -14,6 +17,10 @@ class Add(Function):
     def backward(self, g):
         return g, g
 
+    @staticmethod
+    def vjp(g, a, b):
+        return (g if is_tensor(a) else None), (g if is_tensor(b) else None)
+
 
 class Sub(Function):
     def forward(self, a, b):
@@ -21,6 +28,10 @@ class Sub(Function):
 
     def backward(self, g):
         return g, (-g if self.needs_grad[1] else None)
+
+    @staticmethod
+    def vjp(g, a, b):
+        return (g if is_tensor(a) else None), (-g if is_tensor(b) else None)
 
 
 class Mul(Function):
@@ -31,6 +42,10 @@ class Mul(Function):
     def backward(self, g):
         n = self.needs_grad
         return (g * self.b if n[0] else None), (g * self.a if n[1] else None)
+
+    @staticmethod
+    def vjp(g, a, b):
+        return (g * b if is_tensor(a) else None), (g * a if is_tensor(b) else None)
 
 
 class Div(Function):
@@ -43,12 +58,21 @@ class Div(Function):
         ga = g / self.b
         return ga, (-ga * self.out if self.needs_grad[1] else None)
 
+    @staticmethod
+    def vjp(g, a, b):
+        ga = g / b
+        return (ga if is_tensor(a) else None), (-ga * a / b if is_tensor(b) else None)
+
 
 class Neg(Function):
     def forward(self, a):
         return -a
 
     def backward(self, g):
+        return -g
+
+    @staticmethod
+    def vjp(g, a):
         return -g
 
 
@@ -68,6 +92,15 @@ class Pow(Function):
             gb = g * self.out * xp.log(safe)
         return ga, gb
 
+    @staticmethod
+    def vjp(g, a, b):
+        ga = g * b * a ** (b - 1) if is_tensor(a) else None
+        gb = None
+        if is_tensor(b):
+            positive = a > 0
+            gb = g * a**b * log(where(positive, a, 1))
+        return ga, gb
+
 
 class Exp(Function):
     def forward(self, a):
@@ -76,6 +109,10 @@ class Exp(Function):
 
     def backward(self, g):
         return g * self.out
+
+    @staticmethod
+    def vjp(g, a):
+        return g * exp(a)
 
 
 class Log(Function):
@@ -86,6 +123,10 @@ class Log(Function):
     def backward(self, g):
         return g / self.a
 
+    @staticmethod
+    def vjp(g, a):
+        return g / a
+
 
 class Sqrt(Function):
     def forward(self, a):
@@ -95,6 +136,10 @@ class Sqrt(Function):
     def backward(self, g):
         return g / (2 * self.out)
 
+    @staticmethod
+    def vjp(g, a):
+        return g / (2 * sqrt(a))
+
 
 class Abs(Function):
     def forward(self, a):
@@ -103,6 +148,10 @@ class Abs(Function):
 
     def backward(self, g):
         return g * xp.sign(self.a)
+
+    @staticmethod
+    def vjp(g, a):
+        return g * sign(a)
 
 
 class Sign(Function):
@@ -114,6 +163,10 @@ class Sign(Function):
 
     def backward(self, g):
         return xp.zeros_like(g)
+
+    @staticmethod
+    def vjp(g, a):
+        return g * 0.0
 
 
 class _Extremum(Function):
@@ -130,15 +183,22 @@ class _Extremum(Function):
             g * (1 - first) if self.needs_grad[1] else None
         )
 
+    @classmethod
+    def vjp(cls, g, a, b):
+        tie = (g * (a == b)) * 0.5
+        ga = g * cls.wins(a, b) + tie if is_tensor(a) else None
+        gb = g * cls.wins(b, a) + tie if is_tensor(b) else None
+        return ga, gb
+
 
 class Maximum(_Extremum):
     pick = staticmethod(xp.maximum)
-    wins = staticmethod(xp.greater)
+    wins = staticmethod(operator.gt)  # works on arrays (backward) and Tensors (vjp)
 
 
 class Minimum(_Extremum):
     pick = staticmethod(xp.minimum)
-    wins = staticmethod(xp.less)
+    wins = staticmethod(operator.lt)
 
 
 class Where(Function):
@@ -149,6 +209,11 @@ class Where(Function):
     def backward(self, g):
         z = xp.zeros((), dtype=g.dtype)
         return None, xp.where(self.cond, g, z), xp.where(self.cond, z, g)
+
+    @staticmethod
+    def vjp(g, cond, a, b):
+        return (None, where(cond, g, 0.0) if is_tensor(a) else None,
+                where(cond, 0.0, g) if is_tensor(b) else None)
 
 
 class Clip(Function):
@@ -166,6 +231,14 @@ class Clip(Function):
             inside &= self.a <= self.hi
         return g * inside, None, None
 
+    @staticmethod
+    def vjp(g, a, lo, hi):
+        if lo is not None:
+            g = g * (a >= lo)
+        if hi is not None:
+            g = g * (a <= hi)
+        return g, None, None
+
 
 class Cast(Function):
     def forward(self, a, dtype):
@@ -174,6 +247,10 @@ class Cast(Function):
 
     def backward(self, g):
         return g.astype(self.dtype), None
+
+    @staticmethod
+    def vjp(g, a, dtype):
+        return (cast(g, a.dtype) if is_tensor(a) else None), None
 
 
 def add(a, b):

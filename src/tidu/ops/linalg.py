@@ -6,6 +6,8 @@ from .._shapes import sum_to
 from ..autograd import Function
 from ..backend import xp
 from ..errors import ShapeError
+from ._vjp import is_tensor
+from .shape import expand_dims, permute, reshape_like, sum_to_like
 
 
 class MatMul(Function):
@@ -51,6 +53,35 @@ class MatMul(Function):
         if self.needs_grad[1]:
             gb = sum_to(xp.swapaxes(a2, -1, -2) @ g2, b2.shape, "matmul").reshape(b.shape)
         return ga, gb
+
+    @staticmethod
+    def vjp(g, a, b):
+        if a.ndim == 1 and b.ndim == 1:  # inner product: g is a scalar
+            return (g * b if is_tensor(a) else None), (g * a if is_tensor(b) else None)
+        if a.ndim >= 2 and b.ndim >= 2:  # batch axes broadcast: the engine sums them back
+            return (matmul(g, _mT(b)) if is_tensor(a) else None,
+                    matmul(_mT(a), g) if is_tensor(b) else None)
+        # a 1-D operand is a matrix with one row (a) or one column (b), removed from g
+        a2 = expand_dims(a, 0) if a.ndim == 1 else a
+        b2 = expand_dims(b, 1) if b.ndim == 1 else b
+        g2 = expand_dims(g, g.ndim - 1) if a.ndim == 1 else expand_dims(g, g.ndim)
+        ga = gb = None
+        if is_tensor(a):
+            ga = matmul(g2, _mT(b2))
+            if a.ndim == 1:
+                ga = reshape_like(sum_to_like(ga, a2), a)
+        if is_tensor(b):
+            gb = matmul(_mT(a2), g2)
+            if b.ndim == 1:
+                gb = reshape_like(sum_to_like(gb, b2), b)
+        return ga, gb
+
+
+def _mT(x):
+    """``x`` with its last two axes swapped (a tidu operation)."""
+    perm = list(range(x.ndim))
+    perm[-1], perm[-2] = perm[-2], perm[-1]
+    return permute(x, perm)
 
 
 def matmul(a, b):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from .._shapes import expand_reduced, normalize_axis
 from ..autograd import Function
 from ..backend import xp
+from ._vjp import count, unreduce
+from .shape import broadcast_like
 
 
 class Sum(Function):
@@ -14,6 +16,10 @@ class Sum(Function):
 
     def backward(self, g):
         return xp.broadcast_to(expand_reduced(g, self.shape, self.axis, self.keepdims), self.shape)
+
+    @staticmethod
+    def vjp(g, x, axis=None, keepdims=False):
+        return broadcast_like(unreduce(g, axis, keepdims), x)
 
 
 class Mean(Function):
@@ -25,6 +31,10 @@ class Mean(Function):
     def backward(self, g):
         g = expand_reduced(g, self.shape, self.axis, self.keepdims) / self.n
         return xp.broadcast_to(g, self.shape)
+
+    @staticmethod
+    def vjp(g, x, axis=None, keepdims=False):
+        return broadcast_like(unreduce(g, axis, keepdims) / count(x, axis), x)
 
 
 class _Extreme(Function):
@@ -42,6 +52,11 @@ class _Extreme(Function):
         g = expand_reduced(g, self.shape, self.axis, self.keepdims)
         count = self.mask.sum(axis=self.axis, keepdims=True)
         return self.mask * (g / count)
+
+    @classmethod
+    def vjp(cls, g, x, axis=None, keepdims=False):
+        mask = x == cls.apply(x, axis=axis, keepdims=True)
+        return mask * (unreduce(g, axis, keepdims) / sum(mask, axis, keepdims=True))
 
 
 class Max(_Extreme):
@@ -64,6 +79,11 @@ class Var(Function):
     def backward(self, g):
         g = expand_reduced(g, self.shape, self.axis, self.keepdims)
         return g * (2 / self.denom) * self.centered
+
+    @staticmethod
+    def vjp(g, x, axis=None, keepdims=False, ddof=0):
+        centered = x - mean(x, axis, keepdims=True)
+        return unreduce(g, axis, keepdims) * (2 / (count(x, axis) - ddof)) * centered
 
 
 def _count(shape, axis) -> int:

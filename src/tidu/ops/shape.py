@@ -6,6 +6,7 @@ from .._shapes import check_axis
 from ..autograd import Function
 from ..backend import xp
 from ..errors import ShapeError
+from ._vjp import is_tensor
 
 
 class Reshape(Function):
@@ -22,6 +23,10 @@ class Reshape(Function):
     def backward(self, g):
         return g.reshape(self.shape), None
 
+    @staticmethod
+    def vjp(g, x, shape):
+        return reshape_like(g, x), None
+
 
 class Permute(Function):
     """Reorder axes by ``axes`` (non-negative, checked by the wrappers; None reverses)."""
@@ -35,6 +40,12 @@ class Permute(Function):
             return g.transpose(), None
         return g.transpose(xp.argsort(self.axes)), None
 
+    @staticmethod
+    def vjp(g, x, axes):
+        if axes is None:
+            return Permute.apply(g, None), None
+        return Permute.apply(g, tuple(int(i) for i in xp.argsort(axes))), None
+
 
 class BroadcastTo(Function):
     """Repeat along new or size-1 axes; the engine sums the gradient back."""
@@ -43,6 +54,10 @@ class BroadcastTo(Function):
         return xp.broadcast_to(x, shape)
 
     def backward(self, g):
+        return g, None
+
+    @staticmethod
+    def vjp(g, x, shape):
         return g, None
 
 
@@ -55,6 +70,11 @@ class Concatenate(Function):
     def backward(self, g):
         return tuple(xp.split(g, self.bounds, axis=self.axis))
 
+    @staticmethod
+    def vjp(g, *xs, axis=0):
+        return tuple(SplitLike.apply(g, *xs, axis=axis, index=i) if is_tensor(x) else None
+                     for i, x in enumerate(xs))
+
 
 class Pad(Function):
     def forward(self, x, pad_width, value=0):
@@ -63,6 +83,12 @@ class Pad(Function):
 
     def backward(self, g):
         return g[self.slices], None
+
+    @staticmethod
+    def vjp(g, x, pad_width, value=0):
+        # the middle of each axis: from ``lo`` to ``hi`` before the end (no concrete sizes)
+        index = tuple(slice(lo, -hi if hi else None) for lo, hi in pad_width)
+        return getitem(g, index), None
 
 
 class GetItem(Function):
@@ -79,6 +105,55 @@ class GetItem(Function):
         else:
             xp.add.at(out, self.index, g)
         return out, None
+
+    @staticmethod
+    def vjp(g, x, index):
+        return scatter_add(g, x, index), None
+
+
+class ScatterAdd(Function):
+    """An array of zeros shaped like ``like`` with ``g`` added at ``index`` (repeated indices
+    accumulate): the transpose of ``x[index]``, used as its differentiable derivative."""
+
+    def forward(self, g, like, index):
+        self.index = index
+        out = xp.zeros(xp.shape(like), dtype=g.dtype)
+        if _is_basic(index):
+            out[index] = g
+        else:
+            xp.add.at(out, index, g)
+        return out
+
+    def backward(self, gg):
+        return gg[self.index], None, None
+
+    @staticmethod
+    def vjp(gg, g, like, index):
+        return getitem(gg, index), None, None
+
+
+class SplitLike(Function):
+    """Piece ``index`` of ``g`` cut along ``axis`` into the lengths of ``likes`` on that axis:
+    the gradient of one input of ``concatenate`` (lengths read at run time, not recorded)."""
+
+    def forward(self, g, *likes, axis=0, index=0):
+        bounds = xp.cumsum([xp.shape(x)[axis] for x in likes])
+        lo = int(bounds[index - 1]) if index else 0
+        sl = [slice(None)] * g.ndim
+        sl[axis] = slice(lo, int(bounds[index]))
+        self.shape, self.slices = g.shape, tuple(sl)
+        return g[self.slices]
+
+    def backward(self, gg):
+        out = xp.zeros(self.shape, dtype=gg.dtype)
+        out[self.slices] = gg
+        return (out,) + (None,) * (len(self.needs_grad) - 1)
+
+    @staticmethod
+    def vjp(gg, g, *likes, axis=0, index=0):
+        zero = xp.zeros((), dtype=gg.dtype)
+        parts = [gg if i == index else broadcast_like(zero, x) for i, x in enumerate(likes)]
+        return (Concatenate.apply(*parts, axis=axis),) + (None,) * len(likes)
 
 
 def _is_basic(index) -> bool:
@@ -315,6 +390,17 @@ class ExpandDims(Function):
     @staticmethod
     def vjp(g, x, axis):
         return reshape_like(g, x), None
+
+
+def scatter_add(g, like, index):
+    """Zeros shaped like ``like`` with ``g`` added at ``index`` (the gradient of indexing)."""
+    return ScatterAdd.apply(g, like, index)
+
+
+def split_like(g, likes, index: int, axis: int = 0):
+    """Piece ``index`` of ``g`` cut along ``axis`` into the lengths of ``likes`` there."""
+    likes = list(likes)
+    return SplitLike.apply(g, *likes, axis=check_axis(axis, g.ndim, "split_like"), index=index)
 
 
 def sum_to_like(g, like):
