@@ -55,9 +55,25 @@ from .ops import (
     var,
     where,
 )
+from .compile import (
+    SharedVariable,
+    Variable,
+    constant,
+    debugprint,
+    function,
+    matrix,
+    placeholder,
+    scalar,
+    shared,
+    tensor3,
+    tensor4,
+    vector,
+)
+from .compile import THEANO_TYPES as _THEANO_TYPES
 from .random import get_generator, manual_seed
 from .tensor import Tensor, tensor
 
+globals().update(_THEANO_TYPES)  # dmatrix, dvector, fscalar, ...: Theano's typed inputs
 cat = concatenate
 float32 = "float32"
 float64 = "float64"
