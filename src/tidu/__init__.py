@@ -6,6 +6,21 @@ Tensors with reverse-mode automatic differentiation, gradient checking, and (in 
 
 from . import callbacks, datasets, func, losses, metrics, models, nn, ops, optim, viz
 from .autograd import Function, enable_grad, grad, is_grad_enabled, no_grad
+from .compile import THEANO_TYPES as _THEANO_TYPES
+from .compile import (
+    SharedVariable,
+    Variable,
+    constant,
+    debugprint,
+    function,
+    matrix,
+    placeholder,
+    scalar,
+    shared,
+    tensor3,
+    tensor4,
+    vector,
+)
 from .creation import arange, full, ones, ones_like, rand, randn, zeros, zeros_like
 from .errors import GradientError, ShapeError, TiduError
 from .gradcheck import GradcheckError, GradcheckResult, gradcheck
@@ -55,21 +70,6 @@ from .ops import (
     var,
     where,
 )
-from .compile import (
-    SharedVariable,
-    Variable,
-    constant,
-    debugprint,
-    function,
-    matrix,
-    placeholder,
-    scalar,
-    shared,
-    tensor3,
-    tensor4,
-    vector,
-)
-from .compile import THEANO_TYPES as _THEANO_TYPES
 from .random import get_generator, manual_seed
 from .tensor import Tensor, tensor
 
