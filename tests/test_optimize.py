@@ -294,7 +294,7 @@ def test_catvnoncat_lbfgsb_reaches_the_cost_of_2000_gradient_descent_steps():
         return (tidu.softplus(z) - Y * z).mean()
 
     res = topt.minimize_model([w, b], cost, method="L-BFGS-B")
-    gd_cost_2000 = 0.1399  # the course run: 0.140872 after 1900 steps, falling
+    gd_cost_2000 = 0.135608  # Text A's gradient descent after 2000 steps (lr 0.005, from 0)
     first = next(i for i, f in enumerate(res.history) if f <= gd_cost_2000) + 1
     assert first < 100  # far fewer evaluations than 2000 gradient steps
     assert res.fun < gd_cost_2000 / 10
