@@ -13,9 +13,11 @@ then 10,000 training steps. With more features (784) than samples (400) the rand
 can be fitted exactly, so the training accuracy approaches 100%; on new random samples the
 predictions are coin flips (there is nothing to learn).
 
-Theano compiled the symbolic graph once; tidu records it anew on every call, so ``train``
-and ``predict`` below are plain Python functions with the same inputs, outputs and updates
-as the two ``theano.function`` objects (a real ``tidu.function`` comes in a later issue).
+This is the eager version: tidu records the graph anew on every call, so ``train`` and
+``predict`` below are plain Python functions with the same inputs, outputs and updates as
+the two ``theano.function`` objects, and the stable log-sigmoid is written out by hand.
+The program as written, compiled once by ``tidu.function`` (which makes that rewrite
+itself), is examples/text_d_theano.py.
 
 Run: python examples/text_d_theano_style_logreg.py [--steps 10000] [--seed 0]
 """
