@@ -79,8 +79,13 @@ def _shape_text(shape: tuple) -> str:
 
 def _tensor_label(t: Tensor, fallback: str, show_values: bool, show_grads: bool,
                   max_elements: int) -> str:
-    lines = [t.name if t.name else fallback, f"shape {_shape_text(t.shape)}"]
-    if show_values and t.data.size <= max_elements:
+    shape = getattr(t, "static_shape", None) if t.data is None else t.shape
+    shape = "?" if shape is None else _shape_text(tuple("?" if d is None else d
+                                                        for d in shape))
+    lines = [t.name if t.name else fallback, f"shape {shape}"]
+    if t.data is None:  # a symbolic variable (tidu.compile): no value to show
+        lines.append(getattr(t, "kind", "symbolic"))
+    elif show_values and t.data.size <= max_elements:
         lines.append(f"value {_fmt_array(t.data)}")
     if show_grads and t.grad is not None:
         g = t.grad.data

@@ -150,7 +150,7 @@ class CompiledFunction:
         res = [vals[id(o)] for o in self.outputs]
         res = [r.copy() if o._node is None and o.kind in ("shared", "ref") else r
                for o, r in zip(self.outputs, res)]
-        news = [(t, vals[id(u)]) for t, u in self.updates]
+        news = [(t, np.array(vals[id(u)])) for t, u in self.updates]
         for t, new in news:  # every update read the old values; now store them
             owner = t if t.kind == "shared" else t.target
             if owner.data.shape == np.shape(new):

@@ -20,8 +20,9 @@ import numpy as np
 from .. import _shapes
 from ..ops import shape as S
 from .graph import consumers, topo
-from .kernels import FRESH, UFUNCS, VIEWS_IF_SAME_SHAPE
-from .variable import Variable
+from .kernels import ELEMENTWISE, EXPRESSIONS, FRESH, LIKE, UFUNCS
+from .shapes import IMPURE
+from .variable import Compare, Variable
 
 
 class Program:
@@ -83,7 +84,13 @@ def _lit(x):
 
 
 class Codegen:
-    """Generate the plan of ``program`` for the value shapes found in ``vals``."""
+    """Generate the plan of ``program`` for the value shapes found in ``vals``.
+
+    Specializing to known shapes lets the plan drop what the shapes already decide: a
+    ``sum_to_like`` whose shapes agree is no operation, the "like" argument of the shape
+    operations is never computed, and values that depend only on constants and shapes
+    (the 1/n of a mean's gradient) become constants of the plan.
+    """
 
     def __init__(self, program: Program, vals: dict, inplace: bool = True,
                  reuse: bool = True):
@@ -92,8 +99,9 @@ class Codegen:
         self.glob = {"np": np, "_sum_to": _shapes.sum_to}
         self.names: dict = {}
         self.lines: list = []
-        self.stats = {"buffer_reuse": 0, "inplace_updates": 0, "buffers": 0}
-        self._key: dict = {}
+        self.stats = {"buffer_reuse": 0, "inplace_updates": 0, "buffers": 0,
+                      "plan_constants": 0}
+        self.update_lines: list = []
 
     def g(self, obj, prefix="K") -> str:
         name = f"{prefix}{len(self.glob)}"
@@ -106,6 +114,29 @@ class Codegen:
         lit = _lit(a)
         return lit if lit is not None else self.g(a)
 
+    @staticmethod
+    def used_args(v):
+        """The arguments of ``v``'s node whose values (not just shapes) the plan reads."""
+        node = v._node
+        args = node.args[:1] if type(node) in LIKE else node.args
+        return [a for a in args if isinstance(a, Variable)]
+
+    def analyse(self):
+        """Which steps run, and which are constants of this signature."""
+        p = self.p
+        const = set()
+        for v in p.steps:
+            if type(v._node) in IMPURE:
+                continue
+            if all(a.kind == "constant" or id(a) in const for a in self.used_args(v)):
+                const.add(id(v))
+        needed = {id(o) for o in p.outputs} | {id(u) for _, u in p.updates}
+        for v in reversed(p.steps):
+            if id(v) in needed and id(v) not in const:
+                needed.update(id(a) for a in self.used_args(v))
+        self.const = const
+        self.run_steps = [v for v in p.steps if id(v) in needed]
+
     def build(self):
         p = self.p
         params = []
@@ -113,118 +144,126 @@ class Codegen:
             self.names[id(v)] = f"x{i}"
             params.append(f"x{i}")
         body = self.lines
+        self.analyse()
+        used = {id(a) for v in self.run_steps for a in self.used_args(v)}
+        used |= {id(o) for o in p.outputs} | {id(t) for t, _ in p.updates} | \
+            {id(u) for _, u in p.updates}
         for i, v in enumerate(p.leaves):
             if id(v) in self.names:
                 continue
-            if v.kind == "shared":
-                body.append(f"s{i} = {self.g(v, 'S')}.data")
+            if v.kind in ("shared", "ref"):
+                owner = v if v.kind == "shared" else v.target
                 self.names[id(v)] = f"s{i}"
-            elif v.kind == "ref":
-                body.append(f"s{i} = {self.g(v.target, 'T')}.data")
-                self.names[id(v)] = f"s{i}"
+                if id(v) in used:
+                    body.append(f"s{i} = {self.g(owner, 'S')}.data")
             elif v.kind == "constant":
                 self.names[id(v)] = self.g(v.data, "C")
         self.plan_buffers()
-        for k, v in enumerate(p.steps):
-            self.emit(k, v)
+        for k, v in enumerate(self.run_steps):
+            if id(v) in self.const:
+                self.names[id(v)] = self.g(self.vals[id(v)], "C")
+                self.stats["plan_constants"] += 1
+                self.finish(v, self.names[id(v)])
+            else:
+                self.emit(k, v)
         outs = []
-        for o in p.outputs:
+        for j, o in enumerate(p.outputs):
             n = self.names[id(o)]
             if o._node is None and o.kind in ("shared", "ref"):
-                n = f"{n}.copy()"
+                body.append(f"o{j} = {n}.copy()")  # the value before the updates
+                n = f"o{j}"
             outs.append(n)
         for t, u in p.updates:
-            if u._node is None:  # the new value is a leaf itself
-                self.update_lines.append(self.assign(t, self.names[id(u)], self.vals[id(u)]))
+            if u._node is None:  # the new value is a leaf itself: copy it before any store
+                body.append(f"u{len(body)} = np.array({self.names[id(u)]})")
+                self.update_lines.append(self.assign(t, f"u{len(body) - 1}",
+                                                     self.vals[id(u)]))
         body.extend(self.update_lines)
         body.append("return [" + ", ".join(outs) + "]")
         src = f"def plan({', '.join(params)}):\n" + "".join(f"    {ln}\n" for ln in body)
-        code = compile(src, "<tidu plan>", "exec")
-        exec(code, self.glob)  # noqa: S102 - our own generated source
+        exec(compile(src, "<tidu plan>", "exec"), self.glob)  # noqa: S102 - generated here
         return self.glob["plan"], src, self.stats
 
     # ----- buffers -----
     def plan_buffers(self):
-        p, vals = self.p, self.vals
-        pos = {id(v): k for k, v in enumerate(p.steps)}
+        """Choose, for each element-wise result, the array it is written into."""
+        p, vals, steps = self.p, self.vals, self.run_steps
+        pos = {id(v): k for k, v in enumerate(steps)}
+        end = len(steps) + 1
         last = {}
-        for k, v in enumerate(p.steps):
-            for a in v._node.args:
-                if isinstance(a, Variable):
-                    last[id(a)] = k
-        END = len(p.steps) + 1
+        for k, v in enumerate(steps):
+            for a in self.used_args(v):
+                last[id(a)] = k
         for r in p.outputs:
-            last[id(r)] = END
-        for _, u in p.updates:
-            last[id(u)] = max(last.get(id(u), 0), len(p.steps))
-        # a value that may be viewed by a later value lives as long as that value
-        ext = {}
-        for v in reversed(p.steps):
+            last[id(r)] = end
+        users: dict = {}
+        for v in steps:
+            for a in self.used_args(v):
+                users.setdefault(id(a), []).append(v)
+        ext = {}  # a value that a later value may view lives as long as that value
+        for v in reversed(steps):
             e = last.get(id(v), pos[id(v)])
-            for w in p.users.get(id(v), ()):
+            for w in users.get(id(v), ()):
                 if type(w._node) not in FRESH:
-                    e = max(e, ext.get(id(w), END))
+                    e = max(e, ext.get(id(w), end))
             ext[id(v)] = e
-        self.store = {}   # id(value) -> buffer name it is written into
-        self.update_lines = []
+        self.store = {}
         targets = {id(u): t for t, u in p.updates}
-        holder = {}       # buffer name -> id of the value now in it
+        readers_after = self._readers_after(targets, steps)
+        holder: dict = {}
+        owned_end: dict = {}
         free: dict = {}
-        owned_end = {}
-        readers_after = self._readers_after(targets)
-        for k, v in enumerate(p.steps):
+        keys: dict = {}
+        for k, v in enumerate(steps):
             cls = type(v._node)
-            out = vals[id(v)]
+            if id(v) in self.const:
+                continue
+            out = np.asarray(vals[id(v)])
             t = targets.get(id(v))
-            if (t is not None and self.inplace and id(v) in p.movable and cls in UFUNCS
-                    and out.shape == t.shape and out.dtype == t.dtype
-                    and not readers_after[id(v)]):
-                self.store[id(v)] = ("target", t)
-                self.stats["inplace_updates"] += 1
+            if t is not None:
+                cur = t.data if t.kind == "shared" else t.target.data
+                if (self.inplace and id(v) in p.movable and cls in ELEMENTWISE
+                        and out.shape == cur.shape and out.dtype == cur.dtype
+                        and not readers_after[id(v)]):
+                    self.store[id(v)] = ("target", t)
+                    self.stats["inplace_updates"] += 1
                 continue
-            if not self.reuse or cls not in UFUNCS or out.ndim == 0 or last.get(id(v)) == END \
-                    or t is not None:
+            if not self.reuse or cls not in UFUNCS or out.ndim == 0 or last.get(id(v)) == end:
                 continue
-            key = (out.shape, out.dtype.str)
-            # release buffers whose value is dead before (or, for inputs, at) this step
+            args = {id(a) for a in self.used_args(v)}
             for b, hid in list(holder.items()):
-                if owned_end[b] < k or (owned_end[b] == k and any(
-                        isinstance(a, Variable) and id(a) == hid for a in v._node.args)):
-                    free.setdefault(self.vals_key(hid), []).append(b)
+                if owned_end[b] < k or (owned_end[b] == k and hid in args
+                                        and cls in ELEMENTWISE):
+                    free.setdefault(keys[hid], []).append(b)
                     del holder[b]
+            key = (out.shape, out.dtype.str)
             pool = free.get(key)
             if pool:
                 b = pool.pop()
                 self.stats["buffer_reuse"] += 1
             else:
-                b = f"B{len(owned_end)}"
+                b = f"B{self.stats['buffers']}"
                 self.glob[b] = np.empty(out.shape, out.dtype)
                 self.stats["buffers"] += 1
-            holder[b] = id(v)
-            owned_end[b] = ext[id(v)]
+            holder[b], owned_end[b], keys[id(v)] = id(v), ext[id(v)], key
             self.store[id(v)] = ("buffer", b)
-            self._key[id(v)] = key
 
-    def vals_key(self, vid):
-        return self._key[vid]
-
-    def _readers_after(self, targets):
-        """For each update value: does a step after it read the variable it overwrites?"""
-        p = self.p
+    def _readers_after(self, targets, steps):
+        """For each update value: does anything after it read the variable it overwrites
+        (or a value that may be a view of it)?"""
         res = {}
-        for k, v in enumerate(p.steps):
+        for k, v in enumerate(steps):
             t = targets.get(id(v))
             if t is None:
                 continue
-            views = {id(t)}  # t and every value that may be a view of it
-            for w in p.steps:
-                if type(w._node) not in FRESH and any(
-                        isinstance(a, Variable) and id(a) in views for a in w._node.args):
+            views = {id(t)}
+            for w in steps:
+                if type(w._node) not in FRESH and any(id(a) in views
+                                                      for a in self.used_args(w)):
                     views.add(id(w))
-            res[id(v)] = any(
-                isinstance(a, Variable) and id(a) in views
-                for w in p.steps[k + 1:] for a in w._node.args
-            ) or any(id(o) in views for o in p.outputs)
+            res[id(v)] = any(id(a) in views for w in steps[k + 1:]
+                             for a in self.used_args(w)) or \
+                any(id(o) in views for o in self.p.outputs)
         return res
 
     # ----- one operation -----
@@ -233,30 +272,35 @@ class Codegen:
         cls = type(node)
         name = f"v{k}"
         self.names[id(v)] = name
-        args = [self.arg(a) for a in node.args]
-        kw = "".join(f", {key}={self.arg(val)}" for key, val in node.kwargs.items())
-        out = self.vals[id(v)]
-        if cls in VIEWS_IF_SAME_SHAPE:
+        args = [self.arg(a) for a in (node.args[:1] if cls in LIKE else node.args)]
+        out = np.asarray(self.vals[id(v)])
+        if cls in LIKE:
             src = node.args[0]
             src = self.vals[id(src)] if isinstance(src, Variable) else src
             if np.shape(src) == out.shape:
-                self.lines.append(f"{name} = {args[0]}")
-                self.finish(v, name)
-                return
-            if cls is S.BroadcastLike:
-                self.lines.append(f"{name} = np.broadcast_to({args[0]}, {out.shape!r})")
-                self.finish(v, name)
-                return
-        store = self.store.get(id(v))
-        if cls in UFUNCS:
-            call = f"{self.g(UFUNCS[cls], 'U')}({', '.join(args)}"
+                expr = args[0]
+            elif cls is S.SumToLike:
+                expr = f"_sum_to({args[0]}, {out.shape!r})"
+            elif cls is S.BroadcastLike:
+                expr = f"np.broadcast_to({args[0]}, {out.shape!r})"
+            else:
+                expr = f"{args[0]}.reshape({out.shape!r})"
+        elif cls in UFUNCS:
+            expr = f"{self.g(UFUNCS[cls], 'U')}({', '.join(args)}"
+            store = self.store.get(id(v))
             if store is not None:
                 dest = store[1] if store[0] == "buffer" else self.names[id(store[1])]
-                call += f", out={dest}"
-            self.lines.append(f"{name} = {call})")
+                expr += f", out={dest}"
+            expr += ")"
+        elif cls is Compare:
+            expr = f"{args[2]}({args[0]}, {args[1]})"
+        elif cls in EXPRESSIONS:
+            kw = {key: self.arg(val) for key, val in node.kwargs.items()}
+            expr = EXPRESSIONS[cls](args, kw)
         else:
-            fn = self.g(cls(), "F")
-            self.lines.append(f"{name} = {fn}.forward({', '.join(args)}{kw})")
+            kw = "".join(f", {key}={self.arg(val)}" for key, val in node.kwargs.items())
+            expr = f"{self.g(cls(), 'F')}.forward({', '.join(args)}{kw})"
+        self.lines.append(f"{name} = {expr}")
         self.finish(v, name)
 
     def finish(self, v, name):
@@ -265,13 +309,14 @@ class Codegen:
                 st = self.store.get(id(v))
                 if st is not None and st[0] == "target":
                     continue  # written in place
+                if type(v._node) not in FRESH:  # may view another variable: keep a copy
+                    self.lines.append(f"{name} = np.array({name})")
                 self.update_lines.append(self.assign(t, name, self.vals[id(v)]))
 
     def assign(self, t, name, value) -> str:
         """The line that stores the new value ``name`` in shared variable ``t``."""
         tn = self.names[id(t)]
-        current = t.data if t.kind == "shared" else t.target.data
-        if np.shape(value) == current.shape:
+        owner = t if t.kind == "shared" else t.target
+        if np.shape(value) == owner.data.shape:
             return f"np.copyto({tn}, {name})"
-        owner = self.g(t if t.kind == "shared" else t.target, "S")
-        return f"{owner}.data = np.array({name}, dtype={tn}.dtype)"
+        return f"{self.g(owner, 'S')}.data = np.array({name}, dtype={tn}.dtype)"

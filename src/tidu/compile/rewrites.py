@@ -128,6 +128,13 @@ def _mul(args, kw):
     return None
 
 
+def _pow(args, kw):
+    a, b = args
+    if isinstance(a, Variable) and isinstance(b, (int, float)) and b == 1:
+        return ("algebra", a)
+    return None
+
+
 def _identity_if_same_shape(args, kw):
     a, like = args
     if isinstance(a, Variable) and _same_static_shape(a, like):
@@ -148,7 +155,7 @@ def _div(args, kw):
 
 
 LOCAL = {
-    E.Log: _log_stable, E.Neg: _neg, E.Mul: _mul, E.Div: _div, E.Cast: _cast,
+    E.Log: _log_stable, E.Neg: _neg, E.Mul: _mul, E.Pow: _pow, E.Div: _div, E.Cast: _cast,
     S.SumToLike: _identity_if_same_shape, S.BroadcastLike: _identity_if_same_shape,
     S.ReshapeLike: _identity_if_same_shape,
 }

@@ -263,10 +263,40 @@ def ref(t: Tensor) -> Variable:
 
 
 def leaf(x):
-    """``x`` as a graph value: Variables stay, concrete Tensors become their ``ref`` leaf."""
+    """``x`` as a graph value: Variables stay, concrete Tensors become graph values.
+
+    A tensor made by recorded eager operations (``w * w`` of a parameter ``w``) is lifted
+    with its history, so the symbolic graph reads ``w`` when it runs and differentiates
+    through ``w * w``; a tensor without history becomes its :func:`ref` leaf.
+    """
     if isinstance(x, Variable) or not isinstance(x, Tensor):
         return x
-    return ref(x)
+    if x._node is None or not hasattr(x._node, "args"):
+        return ref(x)
+    return _lift(x)
+
+
+def _lift(t: Tensor) -> Variable:
+    """Re-record the eager history of ``t`` as symbolic nodes over ``ref`` leaves."""
+    done: dict = {}
+    stack = [(t, False)]
+    while stack:
+        u, ready = stack.pop()
+        if id(u) in done:
+            continue
+        node = u._node
+        if node is None or not hasattr(node, "args"):
+            done[id(u)] = ref(u)
+            continue
+        tensors = [a for a in node.args if isinstance(a, Tensor) and not isinstance(a, Variable)]
+        if not ready:
+            stack.append((u, True))
+            stack.extend((a, False) for a in tensors if id(a) not in done)
+            continue
+        args = [done[id(a)] if isinstance(a, Tensor) and not isinstance(a, Variable) else a
+                for a in node.args]
+        done[id(u)] = record(type(node), args, node.kwargs)
+    return done[id(t)]
 
 
 # ----------------------------------------------------------------------------- recording
