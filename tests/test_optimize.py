@@ -142,6 +142,30 @@ def test_hessp_matches_scipys_rosenbrock_hessian():
     np.testing.assert_allclose(ours.x, ref.x, rtol=1e-10)
 
 
+@needs_hvp
+def test_hessp_of_a_model_loss_matches_tidu_func_hvp_and_is_reused_per_point():
+    func = pytest.importorskip("tidu.func")
+    rng = np.random.default_rng(2)
+    x, y = rng.standard_normal((20, 3)), rng.standard_normal((20, 1))
+    arrays = [rng.standard_normal(s) * 0.5 for s in [(3, 4), (4,), (4, 1), (1,)]]
+
+    def f(w1, b1, w2, b2):
+        return ((tidu.tanh(x @ w1 + b1) @ w2 + b2 - y) ** 2).mean()
+
+    params = [tidu.nn.Parameter(a.copy()) for a in arrays]
+    obj = topt.Objective(params, lambda: f(*params))
+    x0 = obj.vector()
+    vs = [rng.standard_normal(a.shape) for a in arrays]
+    _, want = func.hvp(f, tuple(arrays), tuple(vs))
+    flat = np.concatenate([v.ravel() for v in vs])
+    np.testing.assert_allclose(obj.hessp(x0, flat),
+                               np.concatenate([np.asarray(h).ravel() for h in want]),
+                               rtol=1e-10, atol=1e-12)
+    h = obj.hess(x0)  # 21 more products at the same point, from one first-order graph
+    np.testing.assert_allclose(h @ flat, obj.hessp(x0, flat), rtol=1e-10, atol=1e-12)
+    assert obj.size == 21 and obj.nhev == 23 and obj.nfev == 0
+
+
 # ----- non-finite values -----
 
 
@@ -263,6 +287,7 @@ def test_stop_iteration_from_the_callback_ends_the_run():
 
 
 def test_importing_tidu_optimize_does_not_import_scipy():
+    assert tidu.optimize is topt
     code = "import sys, tidu, tidu.optimize; print('scipy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
