@@ -190,6 +190,22 @@ def test_nonfinite_inf_lets_derivative_free_methods_step_around_a_domain():
         topt.minimize(lambda x: -tidu.log(x) + x, 3.0, method="Nelder-Mead", options=simplex)
 
 
+@pytest.mark.filterwarnings("ignore:divide by zero")
+def test_a_nonfinite_gradient_at_a_finite_loss_is_reported():
+    x = tidu.tensor(np.array([0.0, 1.0]), requires_grad=True)  # d sqrt(x)/dx = inf at 0
+    with pytest.raises(topt.NonFiniteObjectiveError, match="gradient is not finite"):
+        topt.minimize_model([x], lambda: tidu.sqrt(x).sum(), method="L-BFGS-B")
+
+
+def test_without_double_backward_second_order_methods_say_what_they_need(monkeypatch):
+    import tidu.optimize.bridge as bridge
+    monkeypatch.setattr(bridge, "_double_backward_available", lambda: False)
+    with pytest.raises(ValueError, match="hessp=True"):
+        topt.minimize(parabola, 1.3, method="trust-ncg")
+    res = topt.minimize(parabola, 1.3, method="Newton-CG")  # scipy differences the jac
+    assert float(res.x) == pytest.approx(2.0, abs=1e-5) and res.nhev == 0
+
+
 def test_bad_loss_functions_are_reported():
     x = tidu.tensor(np.array([1.0, 2.0]), requires_grad=True)
     with pytest.raises(ValueError, match="scalar"):
@@ -235,6 +251,20 @@ def test_a_float32_regression_model_fits_exactly_and_holds_the_result():
                                atol=1e-6)
     assert seen and seen[-1] < seen[0]  # the callback saw the iterates in the model
     assert model.evaluate(x, y, verbose=0) < 1e-10
+
+
+def test_an_unbuilt_uncompiled_model_fits_from_x_y_and_a_loss_name():
+    tidu.manual_seed(2)
+    x = np.linspace(-1, 1, 30, dtype=np.float32)[:, None]
+    model = tidu.Sequential([Dense(1)])
+    res = topt.minimize_model(model, x=x, y=3 * x - 1, loss="mse", method="BFGS")
+    assert model.built and res.fun < 1e-10
+    np.testing.assert_allclose([model.layers[0].kernel.item(), model.layers[0].bias.item()],
+                               [3.0, -1.0], atol=1e-4)
+    with pytest.raises(ValueError, match="loss="):
+        topt.minimize_model(tidu.Sequential([Dense(1)]), x=x, y=x)
+    with pytest.raises(ValueError, match="not both"):
+        topt.minimize_model(model, lambda: model(x).sum(), x=x, y=x)
 
 
 def test_a_small_mlp_fits_with_a_closure_and_frozen_weights_stay():
