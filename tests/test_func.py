@@ -174,6 +174,13 @@ def test_dtypes_and_input_kinds():
     assert isinstance(v, np.ndarray) and v.tolist() == [3.0] and gv.tolist() == [2.0]
 
 
+def test_transforms_record_even_inside_no_grad():
+    with tidu.no_grad():
+        g = func.grad(lambda x: (x ** 3).sum())(np.array([1.0, 2.0]))
+        _, hv = func.hvp(lambda x: (x ** 3).sum(), np.array([1.0, 2.0]), np.ones(2))
+    assert g.tolist() == [3.0, 12.0] and hv.tolist() == [6.0, 12.0]
+
+
 def test_has_aux():
     def f(x):
         y = tidu.tanh(x)

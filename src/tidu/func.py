@@ -151,7 +151,8 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0,
 
     def wrapped(*args, **kwargs):
         call, leaves, nested = _prepare(args, argnums, "value_and_grad")
-        out, aux = _output(f(*call, **kwargs), "value_and_grad", has_aux)
+        with autograd.enable_grad():  # record even inside tidu.no_grad()
+            out, aux = _output(f(*call, **kwargs), "value_and_grad", has_aux)
         _scalar(out, "value_and_grad")
         g = _finish(_grads(out, leaves, None, nested), many, nested)
         value = _value(out, nested)
@@ -192,7 +193,8 @@ def vjp(f: Callable, *primals):
     if not primals:
         raise TypeError("vjp: needs at least one primal argument")
     call, leaves, nested = _prepare(primals, tuple(range(len(primals))), "vjp")
-    out, _ = _output(f(*call), "vjp")
+    with autograd.enable_grad():
+        out, _ = _output(f(*call), "vjp")
 
     def vjp_fn(cotangent):
         ct = cotangent if isinstance(cotangent, Tensor) else xp.asarray(cotangent)
@@ -219,7 +221,8 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
 
     def wrapped(*args, **kwargs):
         call, leaves, nested = _prepare(args, argnums, "jacobian")
-        out, _ = _output(f(*call, **kwargs), "jacobian")
+        with autograd.enable_grad():
+            out, _ = _output(f(*call, **kwargs), "jacobian")
         rows = [[] for _ in leaves]
         for i in range(out.size):
             onehot = xp.zeros(out.size, dtype=out.dtype)
@@ -277,7 +280,8 @@ def hvp(f: Callable, primals, tangents):
     if len(vs) != len(ps):
         raise ValueError(f"hvp: {len(ps)} primals but {len(vs)} tangents")
     call, leaves, nested = _prepare(ps, tuple(range(len(ps))), "hvp")
-    out, _ = _output(f(*call), "hvp")
+    with autograd.enable_grad():
+        out, _ = _output(f(*call), "hvp")
     _scalar(out, "hvp")
     vts = []
     for i, (t, v) in enumerate(zip(leaves, vs)):
@@ -289,10 +293,11 @@ def hvp(f: Callable, primals, tangents):
         vts.append(v)
     gs = _grads(out, leaves, None, True)
     dot = None
-    for g, v in zip(gs, vts):
-        if g.requires_grad:
-            term = (g * v).sum()
-            dot = term if dot is None else dot + term
+    with autograd.enable_grad():
+        for g, v in zip(gs, vts):
+            if g.requires_grad:
+                term = (g * v).sum()
+                dot = term if dot is None else dot + term
     if dot is None:  # f is at most linear: H = 0
         hv = [Tensor._make(xp.zeros_like(t.data), False, None) for t in leaves]
     else:
