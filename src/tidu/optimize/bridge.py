@@ -71,7 +71,8 @@ def run(obj: Objective, x0, method=None, *, jac: bool | None = None,
 
     The shared engine of :func:`minimize` and :func:`minimize_model`; see them for the
     arguments. On return (or on any exception, Ctrl-C included) the parameters hold the best
-    point evaluated.
+    point evaluated; if that is not scipy's ``x`` (a trial point that scipy did not keep but
+    whose loss is lower), ``x`` and ``fun`` are replaced by it.
     """
     so = _scipy_optimize()
     if method is None:
