@@ -119,6 +119,10 @@ class Variable(Tensor):
         return n
 
     def backward(self, gradient=None, retain_graph=False, create_graph=False):
+        from .trace import trace_effect
+
+        if gradient is None and trace_effect("backward", self):
+            return  # inside tidu.compile.jit: the plan computes the gradients
         raise GradientError(f"{self._label()} is symbolic: use tidu.grad(cost, wrt) to build "
                             "its gradient as a symbolic expression, then compile it")
 

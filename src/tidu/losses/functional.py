@@ -40,12 +40,20 @@ def _numeric(arr, name: str, arg: str):
 def as_pred(y_pred, name: str) -> Tensor:
     """``y_pred`` as a floating Tensor (arrays and lists are wrapped, without gradient)."""
     t = y_pred if isinstance(y_pred, Tensor) else Tensor(y_pred)
-    _numeric(t.data, name, "y_pred")
+    _numeric(t, name, "y_pred")
     return t if is_floating(t.dtype) else ops.cast(t, default_float)
 
 
 def as_true(y_true, name: str, dtype=None):
-    """``y_true`` as a plain array (a Tensor's data, detached), cast to ``dtype`` if given."""
+    """``y_true`` as a plain array (a Tensor's data, detached), cast to ``dtype`` if given.
+
+    A symbolic ``y_true`` (:mod:`tidu.compile`) stays symbolic, cast as needed.
+    """
+    if isinstance(y_true, Tensor) and y_true.data is None:
+        _numeric(y_true, name, "y_true")
+        if dtype is None or y_true.dtype == dtype:
+            return y_true
+        return ops.cast(y_true, dtype)
     arr = _numeric(xp.asarray(y_true.data if isinstance(y_true, Tensor) else y_true), name,
                    "y_true")
     return arr if dtype is None else arr.astype(dtype, copy=False)
@@ -91,6 +99,8 @@ def fused_logits(y_pred: Tensor, op: type, axis: int | None = None) -> Tensor | 
         return None
     if axis is not None:
         node_axis = getattr(node, "axis", None)
+        if node_axis is None:  # a symbolic node: forward has not run
+            node_axis = getattr(node, "kwargs", {}).get("axis")
         if node_axis is None or node_axis % y_pred.ndim != axis:
             return None
     logits = inputs[0]

@@ -179,6 +179,8 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients of the parameters (``.grad = None``; or fresh zeros)."""
+        if _trace_effect("zero_grad", self):
+            return
         for p in self._params or ():
             if p.grad is not None:
                 p.grad = None if set_to_none else Tensor(xp.zeros_like(p.data))
@@ -226,6 +228,8 @@ class Optimizer:
             RuntimeError: the optimizer has no parameters yet.
             ValueError: none of the parameters has a gradient.
         """
+        if closure is None and _trace_effect("step", self):
+            return None  # inside tidu.compile.jit: replayed after each run of the plan
         loss = None
         if closure is not None:
             with enable_grad():
@@ -377,3 +381,9 @@ def _opt_positive(owner: str, name: str, value):
     if value is None:
         return None
     return check_number(owner, name, value, low_open=True)
+
+
+def _trace_effect(kind: str, opt) -> bool:
+    from ..compile.trace import trace_effect
+
+    return trace_effect(kind, opt)

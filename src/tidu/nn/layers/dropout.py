@@ -4,9 +4,29 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...autograd import Function
 from ...random import get_generator
 from .._utils import normalize_shape
 from ..module import Module
+
+
+class DropoutMask(Function):
+    """A fresh inverted-dropout mask shaped like ``x``: 0 with probability ``rate``, else
+    1 / (1 - rate). An operation (not an array made outside the graph) so that a compiled
+    step draws a new mask on every call; ``rng=None`` reads tidu's global generator then."""
+
+    def forward(self, x, rate, rng):
+        gen = rng if rng is not None else get_generator()
+        keep = gen.random(x.shape) >= rate
+        dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float32
+        return (keep * (1.0 / (1.0 - rate))).astype(dtype)
+
+    def backward(self, g):
+        return None, None, None
+
+    @staticmethod
+    def vjp(g, x, rate, rng):
+        return None, None, None
 
 
 class Dropout(Module):
@@ -51,13 +71,19 @@ class Dropout(Module):
     def forward(self, x):
         if not self.training or self.rate == 0.0:
             return x
-        rng = self._rng if self._rng is not None else get_generator()
-        keep = rng.random(x.shape) >= self.rate
-        dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float32
-        return x * (keep * (1.0 / (1.0 - self.rate))).astype(dtype)
+        return x * DropoutMask.apply(x, self.rate, self._rng)
 
     def compute_output_shape(self, input_shape) -> tuple:
         return normalize_shape(input_shape)
 
     def extra_repr(self) -> str:
         return f"rate={self.rate}"
+
+
+def _register() -> None:
+    from ...compile import shapes
+
+    shapes.register(DropoutMask, shapes._first, impure=True)
+
+
+_register()
