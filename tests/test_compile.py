@@ -271,3 +271,28 @@ def test_gradient_requires_a_scalar_cost():
     x = tidu.dvector("x")
     with pytest.raises(tidu.GradientError, match="scalar"):
         tidu.grad(tidu.placeholder((3,), "float64") * 2, [x])
+
+
+def test_symbolic_index_and_condition():
+    x, i = tidu.dmatrix("x"), tidu.lvector("i")
+    w = tidu.shared(np.arange(6.0).reshape(3, 2), name="w")
+    rows = w[i]
+    (g,) = tidu.grad((rows * x).sum(), [w])
+    f = tidu.function([x, i], [rows, g, tidu.where(x > 0, x, -x)])
+    rows_v, g_v, abs_v = f(np.ones((4, 2)), np.array([0, 2, 2, 1]))
+    np.testing.assert_array_equal(rows_v, np.arange(6.0).reshape(3, 2)[[0, 2, 2, 1]])
+    np.testing.assert_array_equal(g_v, [[1, 1], [1, 1], [2, 2]])  # repeated rows accumulate
+    np.testing.assert_array_equal(abs_v, 1.0)
+
+
+def test_sparse_labels_in_a_compiled_fit():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((40, 6)).astype("float32")
+    y = rng.integers(0, 3, 40)
+    hist = {}
+    for jit in (False, True):
+        tidu.manual_seed(0)
+        m = tidu.Sequential([tidu.nn.Dense(3, activation="softmax", input_shape=(6,))])
+        m.compile(optimizer="adam", loss="sparse_categorical_crossentropy", jit_compile=jit)
+        hist[jit] = m.fit(x, y, epochs=2, batch_size=16, verbose=0, seed=0).history["loss"]
+    np.testing.assert_allclose(hist[True], hist[False], rtol=1e-5)

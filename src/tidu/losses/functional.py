@@ -144,6 +144,7 @@ def _labels(y_true, pred_shape: tuple, name: str):
     """Integer class labels of shape ``pred_shape[:-1]``, checked against the class count."""
     raw = as_true(y_true, name)
     lead, classes = pred_shape[:-1], pred_shape[-1]
+    symbolic = isinstance(raw, Tensor)  # a symbolic target: its values are checked nowhere
     if raw.shape == lead + (1,):
         raw = raw.reshape(lead)
     elif raw.shape != lead:
@@ -153,6 +154,8 @@ def _labels(y_true, pred_shape: tuple, name: str):
             f"{name}: y_true has shape {raw.shape} but y_pred has shape {pred_shape}; y_true "
             f"must hold one integer class label per sample, shape {lead} or {lead + (1,)}{hint}"
         )
+    if symbolic:
+        return raw
     if is_floating(raw.dtype):
         bad = ~xp.isfinite(raw) | (raw != xp.round(raw))
         if bad.any():

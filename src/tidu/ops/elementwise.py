@@ -323,6 +323,8 @@ def where(cond, a, b):
     from ..tensor import Tensor
 
     if isinstance(cond, Tensor):
+        if cond.data is None:  # symbolic (tidu.compile): the condition is a graph value
+            return Where.apply(cond, a, b)
         cond = cond.data
     return Where.apply(xp.asarray(cond, dtype=bool), a, b)
 

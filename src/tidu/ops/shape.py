@@ -320,6 +320,8 @@ def getitem(x, index):
     from ..tensor import Tensor
 
     if isinstance(index, Tensor):
+        if index.data is None:  # symbolic (tidu.compile): the index is a graph value
+            return GetItem.apply(x, index)
         index = index.data
     elif isinstance(index, tuple):
         index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
