@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..autograd import _topo_order
 from .variable import Variable
 
 
@@ -14,21 +15,13 @@ def arg_vars(v: Variable):
 
 
 def topo(roots) -> list:
-    """Every Variable that ``roots`` depend on, each after all of its arguments."""
-    order, seen = [], set()
-    stack = [(r, False) for r in reversed(list(roots))]
-    while stack:
-        v, done = stack.pop()
-        if done:
-            order.append(v)
-            continue
-        if id(v) in seen:
-            continue
-        seen.add(id(v))
-        stack.append((v, True))
-        for a in reversed(arg_vars(v)):
-            if id(a) not in seen:
-                stack.append((a, False))
+    """Every Variable that ``roots`` depend on, each after all of its arguments.
+
+    The eager engine's walk (symbolic nodes keep their Variable arguments in ``inputs``
+    just as eager nodes keep their tensors), in the opposite direction.
+    """
+    order = _topo_order(list(roots))
+    order.reverse()
     return order
 
 
