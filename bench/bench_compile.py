@@ -15,8 +15,11 @@ Every contender starts from the same initial values; before timing, a few steps 
 are checked against the hand-NumPy step (same outputs, same parameters), so equal work is
 compared. Timing: ``--rounds`` rounds of ``--steps`` steps per contender, the contenders
 interleaved round by round (order rotated); reported: the median us/step over rounds.
+One thread by default (torch and, with threadpoolctl, BLAS): these steps are small, and on
+a shared two-core machine two threads made torch's tiny MLP ~40x slower and halved BLAS.
 
-Run: python bench/bench_compile.py [--rounds 15] [--steps 200] [--json out.json] [--lines]
+Run: python bench/bench_compile.py [--rounds 11] [--steps 200] [--threads 1] [--json out.json]
+     [--lines]
 """
 
 from __future__ import annotations
@@ -341,7 +344,8 @@ def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=11)
     ap.add_argument("--steps", type=int, default=200, help="steps per contender per round")
-    ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch.set_num_threads and, with threadpoolctl, the BLAS threads")
     ap.add_argument("--json", help="write the results here")
     ap.add_argument("--lines", action="store_true",
                     help="also time each line of the compiled plans")
@@ -349,6 +353,12 @@ def main(argv=None) -> dict:
     import torch
 
     torch.set_num_threads(args.threads)
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(args.threads)
+    except ImportError:
+        pass
     info = machine()
     print(f"numpy {info['numpy']}, torch {info['torch']} ({info['torch_threads']} threads), "
           f"matmul 512: {info['matmul_gflops_f32_512']} GFLOP/s f32, "
