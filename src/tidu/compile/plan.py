@@ -83,6 +83,16 @@ def _lit(x):
     return None
 
 
+def _sum_to_expr(a: str, have: tuple, want: tuple) -> str:
+    """The NumPy expression that sums ``a`` (shape ``have``) down to shape ``want``."""
+    lead = len(have) - len(want)
+    stretched = tuple(lead + i for i, n in enumerate(want) if n == 1 and have[lead + i] != 1)
+    axes = tuple(range(lead)) + stretched
+    if not stretched:
+        return f"{a}.sum(axis={axes!r})"
+    return f"{a}.sum(axis={axes!r}, keepdims=True).reshape({want!r})"
+
+
 class Codegen:
     """Generate the plan of ``program`` for the value shapes found in ``vals``.
 
@@ -280,7 +290,7 @@ class Codegen:
             if np.shape(src) == out.shape:
                 expr = args[0]
             elif cls is S.SumToLike:
-                expr = f"_sum_to({args[0]}, {out.shape!r})"
+                expr = _sum_to_expr(args[0], np.shape(src), out.shape)
             elif cls is S.BroadcastLike:
                 expr = f"np.broadcast_to({args[0]}, {out.shape!r})"
             else:

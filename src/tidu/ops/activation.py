@@ -119,7 +119,9 @@ class LogSoftmax(Function):
 
     @staticmethod
     def vjp(g, x, axis=-1):
-        return g - softmax(x, axis) * sum_(g, axis, keepdims=True)
+        # exp(log_softmax(x)) rather than softmax(x): the compiler then shares the forward's
+        # log_softmax node instead of computing a second softmax
+        return g - exp(log_softmax(x, axis)) * sum_(g, axis, keepdims=True)
 
 
 class LogSumExp(Function):
