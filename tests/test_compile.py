@@ -296,3 +296,19 @@ def test_sparse_labels_in_a_compiled_fit():
         m.compile(optimizer="adam", loss="sparse_categorical_crossentropy", jit_compile=jit)
         hist[jit] = m.fit(x, y, epochs=2, batch_size=16, verbose=0, seed=0).history["loss"]
     np.testing.assert_allclose(hist[True], hist[False], rtol=1e-5)
+
+
+def test_symbolic_second_derivatives_compile_to_a_hessian_vector_product():
+    x, v = tidu.dvector("x"), tidu.dvector("v")
+    (g,) = tidu.grad((tidu.tanh(x) * x ** 3).sum(), [x])
+    (hv,) = tidu.grad((g * v).sum(), [x])
+    f = tidu.function([x, v], [g, hv])
+    a, d = np.array([0.3, -1.2, 2.0]), np.array([1.0, 0.5, -2.0])
+    got_g, got_hv = f(a, d)
+    ta = torch.tensor(a, requires_grad=True)
+    fn = lambda t: (torch.tanh(t) * t ** 3).sum()  # noqa: E731
+    _, ref_hv = torch.autograd.functional.hvp(fn, ta, torch.tensor(d))
+    (ref_g,) = torch.autograd.grad(fn(ta), ta)
+    np.testing.assert_allclose(got_g, ref_g.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(got_hv, ref_hv.numpy(), rtol=1e-12)
+    assert f.stats["gradients"] == 2
