@@ -34,3 +34,22 @@ def as_array(data, dtype=None):
 def is_floating(dtype) -> bool:
     """True for floating-point dtypes, the only ones that can carry gradients."""
     return xp.issubdtype(dtype, xp.floating)
+
+
+def _expit_numpy(x):
+    """1 / (1 + e^-x) from e^-|x|: no overflow for any x."""
+    e = xp.exp(-xp.abs(x))
+    d = 1 / (1 + e)
+    return xp.where(x >= 0, d, e * d)
+
+
+try:  # scipy's expit is one ufunc, stable for any input; without scipy, the same in NumPy
+    from scipy.special import expit
+except ImportError:  # pragma: no cover - scipy is an optional extra
+    expit = _expit_numpy
+"""The logistic sigmoid of an array (scipy.special.expit when scipy is installed)."""
+
+
+def softplus(x):
+    """log(1 + e^x) as NumPy's logaddexp(x, 0): one ufunc, finite for any input."""
+    return xp.logaddexp(x, 0)

@@ -96,6 +96,7 @@ class CompiledFunction:
         self.allow_input_downcast = allow_input_downcast
         self._inplace, self._reuse = inplace, reuse_buffers
         self._plans: dict = {}
+        self._fast = None
         self.code = None
 
     # ----- calling -----
@@ -130,19 +131,38 @@ class CompiledFunction:
         return arr.astype(v.dtype)
 
     def __call__(self, *args):
+        fast = self._fast  # the last signature: arrays of the same shapes and dtypes
+        if fast is not None and len(args) == len(fast[1]):
+            for a, (shape, dtype) in zip(args, fast[1]):
+                if type(a) is not np.ndarray or a.shape != shape or a.dtype is not dtype:
+                    break
+            else:
+                for owner, shape in fast[2]:
+                    if owner.data.shape != shape:
+                        break
+                else:
+                    return fast[0](*args)
+        return self._call(args)
+
+    def _leaf_shapes(self):
+        return [(v if v.kind == "shared" else v.target, None) for v in self.program.leaves
+                if v.kind in ("shared", "ref")]
+
+    def _call(self, args):
         args = self._check(args)
-        sig = tuple((a.shape, a.dtype.char) for a in args) + tuple(
-            t.data.shape if t.kind == "shared" else t.target.data.shape
-            for t, _ in self.updates)
+        owners = [o for o, _ in self._leaf_shapes()]
+        sig = tuple((a.shape, a.dtype.char) for a in args) + tuple(o.data.shape for o in owners)
         plan = self._plans.get(sig)
         if plan is None:
             return self._first_call(sig, args)
-        res = plan(*args)
-        return self._result(res)
+        self._fast = (plan, [(a.shape, a.dtype) for a in args],
+                      [(o, o.data.shape) for o in owners])
+        return plan(*args)
 
     def _first_call(self, sig, args):
         vals = self.program.run_generic(args)
-        plan, src, st = Codegen(self.program, vals, self._inplace, self._reuse).build()
+        plan, src, st = Codegen(self.program, vals, self._inplace, self._reuse,
+                                self.single).build()
         self._plans[sig] = plan
         self.code = src
         for k, n in st.items():

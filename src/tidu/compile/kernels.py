@@ -41,8 +41,7 @@ def _kw(kwargs: dict) -> str:
 
 
 EXPRESSIONS = {
-    R.Sum: lambda a, kw: f"{a[0]}.sum({_kw(kw)})",
-    R.Mean: lambda a, kw: f"{a[0]}.mean({_kw(kw)})",
+    R.Sum: lambda a, kw: f"np.add.reduce({a[0]}, {_kw(kw)})",  # what ndarray.sum calls
     A.ReLU: lambda a, kw: f"np.maximum({a[0]}, 0)",
     E.Pow: lambda a, kw: f"{a[0]} ** {a[1]}",
     E.Where: lambda a, kw: f"np.where({a[0]}, {a[1]}, {a[2]})",

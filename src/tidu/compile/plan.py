@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _shapes
+from ..ops import reduce as R
 from ..ops import shape as S
 from .graph import consumers, topo
 from .kernels import ELEMENTWISE, EXPRESSIONS, FRESH, LIKE, UFUNCS
@@ -103,8 +104,8 @@ class Codegen:
     """
 
     def __init__(self, program: Program, vals: dict, inplace: bool = True,
-                 reuse: bool = True):
-        self.p, self.vals = program, vals
+                 reuse: bool = True, single: bool = False):
+        self.p, self.vals, self.single = program, vals, single
         self.inplace, self.reuse = inplace, reuse
         self.glob = {"np": np, "_sum_to": _shapes.sum_to}
         self.names: dict = {}
@@ -182,6 +183,8 @@ class Codegen:
             if o._node is None and o.kind in ("shared", "ref"):
                 body.append(f"o{j} = {n}.copy()")  # the value before the updates
                 n = f"o{j}"
+            elif np.ndim(self.vals[id(o)]) == 0:
+                n = f"np.asarray({n})"  # a ufunc on 0-d arrays gives a NumPy scalar
             outs.append(n)
         for t, u in p.updates:
             if u._node is None:  # the new value is a leaf itself: copy it before any store
@@ -189,7 +192,7 @@ class Codegen:
                 self.update_lines.append(self.assign(t, f"u{len(body) - 1}",
                                                      self.vals[id(u)]))
         body.extend(self.update_lines)
-        body.append("return [" + ", ".join(outs) + "]")
+        body.append(f"return {outs[0]}" if self.single else "return [" + ", ".join(outs) + "]")
         src = f"def plan({', '.join(params)}):\n" + "".join(f"    {ln}\n" for ln in body)
         exec(compile(src, "<tidu plan>", "exec"), self.glob)  # noqa: S102 - generated here
         return self.glob["plan"], src, self.stats
@@ -304,6 +307,14 @@ class Codegen:
             expr += ")"
         elif cls is Compare:
             expr = f"{args[2]}({args[0]}, {args[1]})"
+        elif cls is S.ExpandDims:
+            expr = f"{args[0]}.reshape({out.shape!r})"
+        elif cls is R.Mean and out.dtype in (np.float32, np.float64):
+            # ndarray.mean is add.reduce, then a division by the count: the same, inline
+            src = np.shape(self.vals[id(node.args[0])])
+            axis, kd = node.kwargs.get("axis"), node.kwargs.get("keepdims", False)
+            n = int(np.prod([src[i] for i in axis])) if axis is not None else int(np.prod(src))
+            expr = f"np.add.reduce({args[0]}, axis={axis!r}, keepdims={kd!r}) / {n}"
         elif cls in EXPRESSIONS:
             kw = {key: self.arg(val) for key, val in node.kwargs.items()}
             expr = EXPRESSIONS[cls](args, kw)

@@ -119,8 +119,18 @@ def _neg(args, kw):
     return None
 
 
+def _num(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
 def _mul(args, kw):
     a, b = args
+    if _op(a, E.Neg) and _op(b, E.Neg):  # (-a) * (-b) = a * b
+        return ("algebra", ops.mul(_arg(a), _arg(b)))
+    if _num(a) and _op(b, E.Neg):  # c * (-b) = (-c) * b
+        return ("algebra", ops.mul(-a, _arg(b)))
+    if _num(b) and _op(a, E.Neg):
+        return ("algebra", ops.mul(_arg(a), -b))
     if _is_const(b, 1) and isinstance(a, Variable) and _same_static_shape(a, b):
         return ("algebra", a)
     if _is_const(a, 1) and isinstance(b, Variable) and _same_static_shape(b, a):
