@@ -61,6 +61,9 @@ class MatMul(Function):
         if a.ndim >= 2 and b.ndim >= 2:  # batch axes broadcast: the engine sums them back
             return (matmul(g, _mT(b)) if is_tensor(a) else None,
                     matmul(_mT(a), g) if is_tensor(b) else None)
+        if a.ndim == 2 and b.ndim == 1:  # matrix times vector, as in X @ w
+            return (expand_dims(g, 1) * b if is_tensor(a) else None,
+                    matmul(_mT(a), g) if is_tensor(b) else None)
         # a 1-D operand is a matrix with one row (a) or one column (b), removed from g
         a2 = expand_dims(a, 0) if a.ndim == 1 else a
         b2 = expand_dims(b, 1) if b.ndim == 1 else b
