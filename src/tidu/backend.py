@@ -43,11 +43,21 @@ def _expit_numpy(x):
     return xp.where(x >= 0, d, e * d)
 
 
-try:  # scipy's expit is one ufunc, stable for any input; without scipy, the same in NumPy
-    from scipy.special import expit
-except ImportError:  # pragma: no cover - scipy is an optional extra
-    expit = _expit_numpy
-"""The logistic sigmoid of an array (scipy.special.expit when scipy is installed)."""
+_expit = None
+
+
+def expit(x):
+    """The logistic sigmoid of an array: scipy's ``expit`` (one stable ufunc) when scipy is
+    installed, else the same from e^-|x| in NumPy. scipy is imported on first use, so
+    importing tidu never imports it."""
+    global _expit
+    if _expit is None:
+        try:
+            from scipy.special import expit as f
+        except ImportError:  # pragma: no cover - scipy is an optional extra
+            f = _expit_numpy
+        _expit = f
+    return _expit(x)
 
 
 def softplus(x):
