@@ -228,6 +228,7 @@ def test_graph_text_and_drawing():
     assert tidu.debugprint(f) == text
     assert tidu.debugprint(x * 2).startswith("out:")
     assert f.to_dot().startswith("digraph tidu {") and "Softplus" in f.to_dot()
+    assert tidu.viz.to_dot(f) == f.to_dot()
 
 
 # ----- gradients -----

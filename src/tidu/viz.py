@@ -135,6 +135,9 @@ def to_dot(
         ValueError: no roots, a bad ``rankdir`` or ``max_elements``.
         GradientError: part of the graph was freed by ``backward()`` (see the module notes).
     """
+    if len(roots) == 1 and hasattr(roots[0], "outputs") and hasattr(roots[0], "updates"):
+        f = roots[0]  # a compiled function (tidu.function): draw its optimized graph
+        roots = tuple(f.outputs) + tuple(u for _, u in f.updates)
     if not roots:
         raise ValueError("to_dot needs at least one tensor to draw from, got none")
     for r in roots:

@@ -52,6 +52,7 @@ class Program:
 
     # ----- the generic run: used once per signature, to learn every value's shape -----
     def run_generic(self, args):
+        """Run every operation once by its own ``forward``; return id(value) -> array."""
         vals = {}
         for v, a in zip(self.inputs, args):
             vals[id(v)] = a
@@ -115,11 +116,13 @@ class Codegen:
         self.update_lines: list = []
 
     def g(self, obj, prefix="K") -> str:
+        """A global name in the generated module bound to ``obj``."""
         name = f"{prefix}{len(self.glob)}"
         self.glob[name] = obj
         return name
 
     def arg(self, a) -> str:
+        """The source text of one argument: a value's name, a literal or a global."""
         if isinstance(a, Variable):
             return self.names[id(a)]
         lit = _lit(a)
@@ -149,6 +152,7 @@ class Codegen:
         self.run_steps = [v for v in p.steps if id(v) in needed]
 
     def build(self):
+        """Generate and compile the plan; returns (function, source, stats)."""
         p = self.p
         params = []
         for i, v in enumerate(p.inputs):
@@ -281,6 +285,7 @@ class Codegen:
 
     # ----- one operation -----
     def emit(self, k, v):
+        """Append the line that computes step ``k`` (value ``v``)."""
         node = v._node
         cls = type(node)
         name = f"v{k}"
@@ -325,6 +330,7 @@ class Codegen:
         self.finish(v, name)
 
     def finish(self, v, name):
+        """Queue the stores of the updates whose new value is ``v``."""
         for t, u in self.p.updates:
             if u is v:
                 st = self.store.get(id(v))

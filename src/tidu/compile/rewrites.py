@@ -183,6 +183,7 @@ class Rebuilder:
         self.changed = False
 
     def make(self, cls, args, kwargs, orig=None):
+        """The node ``cls(*args, **kwargs)``: merged, folded or rewritten when it can be."""
         pure = cls not in shape_rules.IMPURE
         key = None
         if pure:
@@ -221,6 +222,7 @@ class Rebuilder:
         return v
 
     def run(self, roots) -> list:
+        """Rebuild the graph of ``roots``; returns the new roots."""
         for v in topo(roots):
             node = v._node
             if node is None:

@@ -43,6 +43,7 @@ class Trace:
         self.effects: list = []  # ("backward", loss) | ("step", opt) | ("zero_grad", opt)
 
     def record(self, kind: str, obj) -> None:
+        """Note an effect to replay after each run of the plan."""
         self.effects.append((kind, obj))
 
 

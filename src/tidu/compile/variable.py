@@ -60,14 +60,17 @@ class Variable(Tensor):
 
     @property
     def ndim(self) -> int:
+        """The number of axes (known even when some lengths are not)."""
         return len(self.shape)
 
     @property
     def dtype(self):
+        """The element type, fixed when the variable is made."""
         return self._dtype
 
     @property
     def size(self):
+        """The number of elements, or None while a length is unknown."""
         shp = self.shape
         return None if None in shp else int(np.prod(shp))
 
@@ -96,14 +99,17 @@ class Variable(Tensor):
                         f"compiled with tidu.function and called ({what} needs a value)")
 
     def numpy(self):
+        """A constant's array; other symbolic values have none (TypeError)."""
         if self.kind == "constant":
             return self.data
         self._no_value("numpy()")
 
     def item(self):
+        """Not available: a symbolic value has no number yet (TypeError)."""
         self._no_value("item()")
 
     def tolist(self):
+        """Not available: a symbolic value has no elements yet (TypeError)."""
         self._no_value("tolist()")
 
     def __bool__(self):
@@ -119,6 +125,8 @@ class Variable(Tensor):
         return n
 
     def backward(self, gradient=None, retain_graph=False, create_graph=False):
+        """Inside :func:`tidu.compile.jit`: ask the plan for the parameters' gradients.
+        Elsewhere symbolic gradients come from ``tidu.grad(cost, wrt)``."""
         from .trace import trace_effect
 
         if gradient is None and trace_effect("backward", self):
@@ -127,15 +135,19 @@ class Variable(Tensor):
                             "its gradient as a symbolic expression, then compile it")
 
     def detach(self):
+        """The same value with no gradient flowing back (:func:`stop_gradient`)."""
         return stop_gradient(self)
 
     def argmax(self, axis=None):
+        """The index of the largest value (over ``axis``), as a symbolic integer."""
         return Argmax.apply(self, axis)
 
     def any(self):
+        """Not available: it would need the values (TypeError)."""
         self._no_value("any()")
 
     def all(self):
+        """Not available: it would need the values (TypeError)."""
         self._no_value("all()")
 
     # comparisons record nodes (boolean results, no gradient)
@@ -170,6 +182,7 @@ class SharedVariable(Variable):
 
     @property
     def shape(self) -> tuple:
+        """The shape of the current value."""
         return self.data.shape
 
     def __repr__(self) -> str:
@@ -244,6 +257,7 @@ def constant(value, dtype=None, name: str | None = None) -> Variable:
 
 
 def is_variable(x) -> bool:
+    """True for symbolic values (placeholders, shared variables, constants, their nodes)."""
     return isinstance(x, Variable)
 
 
@@ -350,6 +364,8 @@ class Compare(Function):
 
 
 class Argmax(Function):
+    """Index of the largest value along ``axis``: an integer result, no gradient."""
+
     def forward(self, x, axis):
         return xp.asarray(x.argmax(axis=axis))
 
