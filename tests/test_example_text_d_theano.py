@@ -1,23 +1,13 @@
 """Text D's Theano program runs as written under tidu.function, and its figures hold."""
 
 import contextlib
-import importlib
 import io
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import tidu
-
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-
-
-def example(name):
-    if str(EXAMPLES) not in sys.path:
-        sys.path.insert(0, str(EXAMPLES))
-    return importlib.import_module(name)
+from _examples import example
 
 
 @pytest.fixture(scope="module")

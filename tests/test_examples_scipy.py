@@ -1,21 +1,13 @@
 """examples/scipy_optimize.py: Text D's parabola and cat vs non-cat with L-BFGS-B."""
 
-import importlib
-import sys
-from pathlib import Path
 
 import pytest
 
+from _examples import DATA, example
+
 pytest.importorskip("scipy")
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
-
-def example(name):
-    if str(EXAMPLES) not in sys.path:
-        sys.path.insert(0, str(EXAMPLES))
-    return importlib.import_module(name)
 
 
 def test_every_family_of_methods_finds_the_parabolas_minimum(capsys):

@@ -1,20 +1,10 @@
 """The worked examples of Texts A and B run and reproduce what the texts report."""
 
-import importlib
 import sys
-from pathlib import Path
 
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets"
-
-
-def example(name):
-    if str(EXAMPLES) not in sys.path:
-        sys.path.insert(0, str(EXAMPLES))
-    return importlib.import_module(name)
-
+from _examples import DATA, EXAMPLES, example
 
 # The course's published run (2000 iterations, learning rate 0.005) prints these costs.
 COURSE_COSTS = {0: 0.693147, 100: 0.584508, 200: 0.466949, 1000: 0.214820, 1900: 0.140872}

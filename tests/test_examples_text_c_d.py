@@ -1,24 +1,15 @@
 """The worked examples of Texts C and D run (small settings) and show what the texts claim."""
 
-import importlib
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 import tidu
+from _examples import DATA, example
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 needs_mnist = pytest.mark.skipif(not (DATA / "mnist").is_dir(), reason=f"{DATA} not present")
 
-
-def example(name):
-    if str(EXAMPLES) not in sys.path:
-        sys.path.insert(0, str(EXAMPLES))
-    return importlib.import_module(name)
 
 
 # ----- Text C: perceptron and XOR -----
