@@ -7,61 +7,23 @@ off the clip bounds) except in the explicit tie tests at the end.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
 import tidu
-
-
-def normal(*shape):
-    """Standard normal values (smooth ops)."""
-    return ("normal", shape)
-
-
-def away(*shape):
-    """Values of either sign with |x| in [0.2, 1.5]: away from the kink at 0."""
-    return ("away", shape)
-
-
-def pos(*shape):
-    """Positive values in [0.5, 2] (log, sqrt, denominators, pow bases)."""
-    return ("pos", shape)
-
-
-def distinct(*shape):
-    """Distinct values at least 0.3 apart (max/min without ties)."""
-    return ("distinct", shape)
-
-
-def make(spec, seed: int) -> np.ndarray:
-    kind, shape = spec
-    rng = np.random.default_rng(seed)
-    if kind == "normal":
-        return rng.standard_normal(shape)
-    if kind == "away":
-        return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.2, 1.5, size=shape)
-    if kind == "pos":
-        return rng.uniform(0.5, 2.0, size=shape)
-    n = int(np.prod(shape))
-    return ((rng.permutation(n) - n / 2) * 0.3 + rng.uniform(0, 0.05, n)).reshape(shape)
-
-
-@dataclass
-class Case:
-    id: str
-    fn: object  # tidu function of the input Tensors
-    ref: object  # the same with torch (None: fn also works on torch tensors)
-    specs: tuple
-    gc: dict = field(default_factory=dict)  # extra gradcheck arguments
-
-
-def case(id, fn, ref, *specs, **gc):
-    return pytest.param(Case(id, fn, ref or fn, specs, gc), id=id)
-
+from _optable import (
+    Case,
+    away,
+    case,
+    check_gradcheck,
+    check_torch,
+    distinct,
+    normal,
+    pos,
+    seeds,
+)
 
 MASK = np.array([[True, False, True, False], [False, False, True, True], [True, True, True, False]])
 COND = np.array([True, False, True, False])
@@ -296,25 +258,23 @@ OPS += [
 
 
 def _seeds(c: Case):
-    base = sum(map(ord, c.id))
-    return [make(s, base + i) for i, s in enumerate(c.specs)]
+    return seeds(c)
 
 
 @pytest.mark.parametrize("c", OPS)
 def test_matches_torch(c: Case, torch_check):
-    torch_check(c.fn, c.ref, _seeds(c))
+    check_torch(c, torch_check)
 
 
 @pytest.mark.parametrize("c", OPS)
 def test_gradcheck(c: Case):
-    result = tidu.gradcheck(c.fn, _seeds(c), **c.gc)
-    assert result.ok
-    assert all(a.shape == n.shape for a, n in zip(result.analytic, result.numerical))
+    check_gradcheck(c)
 
 
 def test_every_public_op_is_in_the_table():
     tested = " ".join(p.values[0].id for p in OPS)
-    names = set(tidu.ops.__all__) - {"getitem", "permute", "cast"}
+    extended = {n for m in tidu.ops.EXTENDED for n in m.__all__}  # their own table files
+    names = set(tidu.ops.__all__) - {"getitem", "permute", "cast"} - extended
     missing = {n for n in names if n not in tested}
     assert not missing
 

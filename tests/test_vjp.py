@@ -78,7 +78,7 @@ def test_second_derivatives_match_torch(c):
 def _functions():
     """Every concrete Function subclass defined in tidu.ops (and the Heaviside step)."""
     mods = [tidu.ops.activation, tidu.ops.elementwise, tidu.ops.linalg, tidu.ops.reduce,
-            tidu.ops.shape]
+            tidu.ops.shape, *tidu.ops.EXTENDED]
     found = {Heaviside}
     for m in mods:
         for _, obj in inspect.getmembers(m, inspect.isclass):

@@ -70,6 +70,14 @@ from .ops import (
     var,
     where,
 )
+from .ops.contract import *
+from .ops.index import *
+from .ops.layout import *
+from .ops.logic import *
+from .ops.math import *
+from .ops.nonlinearity import *
+from .ops.scan import *
+from .ops.sort import *
 from .random import get_generator, manual_seed
 from .tensor import Tensor, tensor
 

@@ -346,6 +346,20 @@ class Tensor:
 autograd.Tensor = Tensor
 
 
+def _bind_methods() -> None:
+    """Attach the extended operator set's Tensor methods: each module of ``tidu.ops`` lists
+    them in ``TENSOR_METHODS`` (names of its functions, or ``(method, function)`` pairs for
+    operators such as ``("__floordiv__", floor_divide)``)."""
+    for mod in ops.EXTENDED:
+        for item in getattr(mod, "TENSOR_METHODS", ()):
+            name, fn = (item, getattr(mod, item)) if isinstance(item, str) else item
+            if name not in Tensor.__dict__:
+                setattr(Tensor, name, fn)
+
+
+_bind_methods()
+
+
 def tensor(data, requires_grad: bool = False, dtype=None, name: str | None = None) -> Tensor:
     """Make a Tensor (floats default to float32)."""
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)

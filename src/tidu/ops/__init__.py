@@ -5,6 +5,7 @@ softmax and friends; ``reduce``: sum, mean, max, min, var; ``shape``: reshape, t
 indexing, concatenation, padding; ``linalg``: matmul and dot.
 """
 
+from . import contract, index, layout, logic, math, nonlinearity, scan, sort
 from .activation import (
     leaky_relu,
     log_softmax,
@@ -15,6 +16,7 @@ from .activation import (
     softplus,
     tanh,
 )
+from .contract import *
 from .elementwise import (
     abs,
     add,
@@ -33,8 +35,14 @@ from .elementwise import (
     sub,
     where,
 )
+from .index import *
+from .layout import *
 from .linalg import dot, matmul
+from .logic import *
+from .math import *
+from .nonlinearity import *
 from .reduce import max, mean, min, sum, var
+from .scan import *
 from .shape import (
     broadcast_like,
     broadcast_to,
@@ -55,6 +63,10 @@ from .shape import (
     transpose,
     unsqueeze,
 )
+from .sort import *
+
+EXTENDED = (contract, index, layout, logic, math, nonlinearity, scan, sort)
+"""The modules of the extended operator set; each lists its names in ``__all__``."""
 
 __all__ = [
     "abs", "add", "broadcast_like", "broadcast_to", "cast", "clip", "concatenate", "div", "dot",
@@ -64,3 +76,4 @@ __all__ = [
     "split", "split_like", "sqrt", "squeeze", "stack", "sub", "sum", "sum_to_like", "tanh",
     "transpose", "unsqueeze", "var", "where",
 ]
+__all__ += [n for m in EXTENDED for n in m.__all__]
