@@ -189,10 +189,10 @@ OPS = [
          lambda a, b: a.reshape(4, 3) * b, normal(3, 4), normal(4, 3)),
     case("expand_dims", lambda a: tidu.ops.expand_dims(a, (0, 2)),
          lambda a: a.unsqueeze(0).unsqueeze(2), normal(3, 4)),
-    case("scatter_add", lambda g, x: tidu.ops.scatter_add(g, x, IDX_REP) * x,
+    case("index_scatter_add", lambda g, x: tidu.ops.index_scatter_add(g, x, IDX_REP) * x,
          lambda g, x: torch.zeros(3, 4, dtype=g.dtype).index_add(0, torch.from_numpy(IDX_REP), g)
          * x, normal(5, 4), normal(3, 4)),
-    case("scatter_add_mask", lambda g, x: tidu.ops.scatter_add(g, x, MASK),
+    case("index_scatter_add_mask", lambda g, x: tidu.ops.index_scatter_add(g, x, MASK),
          lambda g, x: torch.zeros(3, 4, dtype=g.dtype).masked_scatter(torch.from_numpy(MASK), g),
          normal(7), normal(3, 4)),
     case("split_like", lambda g, a, b: tidu.ops.split_like(g, [a, b], 1, axis=-1),

@@ -293,15 +293,6 @@ class Tensor:
     def var(self, axis=None, keepdims: bool = False, ddof: int = 0):
         return ops.var(self, axis, keepdims, ddof)
 
-    def any(self):
-        return bool(self.data.any())
-
-    def all(self):
-        return bool(self.data.all())
-
-    def argmax(self, axis=None):
-        return Tensor._make(xp.asarray(self.data.argmax(axis=axis)), False, None)
-
     def reshape(self, *shape):
         return ops.reshape(self, *shape)
 

@@ -108,7 +108,7 @@ class GetItem(Function):
 
     @staticmethod
     def vjp(g, x, index):
-        return scatter_add(g, x, index), None
+        return index_scatter_add(g, x, index), None
 
 
 class ScatterAdd(Function):
@@ -394,7 +394,7 @@ class ExpandDims(Function):
         return reshape_like(g, x), None
 
 
-def scatter_add(g, like, index):
+def index_scatter_add(g, like, index):
     """Zeros shaped like ``like`` with ``g`` added at ``index`` (the gradient of indexing)."""
     return ScatterAdd.apply(g, like, index)
 
