@@ -79,6 +79,7 @@ from .ops.nonlinearity import *
 from .ops.scan import *
 from .ops.sort import *
 from .random import get_generator, manual_seed
+from .safety import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .tensor import Tensor, tensor
 
 globals().update(_THEANO_TYPES)  # dmatrix, dvector, fscalar, ...: Theano's typed inputs

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from . import backend
 from ._shapes import sum_to
 from .errors import GradientError, ShapeError
+from .safety import _State, check_gradients, check_versions, creation_site, run_hooks
 
 xp = backend.xp
 Tensor = None  # bound by tidu.tensor at import (the engine and Tensor know each other)
@@ -146,6 +147,9 @@ class Function:
                 fn.inputs = tuple(a if n else None for a, n in zip(args, needs))
                 fn.needs_grad = needs
                 fn.args, fn.kwargs = args, kwargs
+                fn._epoch = _State.epoch
+                if _State.anomaly:
+                    fn._stack = creation_site()
                 return Tensor._make(out, True, fn)
         return Tensor._make(out, False, None)
 
@@ -222,6 +226,8 @@ def run_backward(roots, grads, retain_graph=False, targets=None):
         g = pending.pop(id(t), None)
         if g is None:
             continue
+        if t._hooks:
+            g = run_hooks(t, g)
         if want is not None:
             if id(t) in want:
                 found[id(t)] = found[id(t)] + g if id(t) in found else xp.array(g)
@@ -246,9 +252,13 @@ def run_backward(roots, grads, retain_graph=False, targets=None):
                 "saved values were freed by the first backward; pass retain_graph=True to the "
                 "first backward (or grad) call if you need to go through it again"
             )
+        if node._epoch != _State.epoch:
+            check_versions(node)
         in_grads = node.backward(g)
         if not isinstance(in_grads, tuple):
             in_grads = (in_grads,)
+        if _State.anomaly:
+            check_gradients(node, in_grads)
         for p, pg in zip(node.inputs, in_grads):
             if p is None or pg is None:
                 continue
@@ -277,6 +287,15 @@ def _root_tensor(t, grad):
     return Tensor._make(g, False, None)
 
 
+def _graph_hooks(t, g):
+    """Hooks on the create_graph path see (and may return) Tensors with graphs."""
+    for hook in list(t._hooks):
+        out = hook(g)
+        if out is not None:
+            g = out if isinstance(out, Tensor) else Tensor._make(xp.asarray(out), False, None)
+    return g
+
+
 def _run_backward_graph(roots, grads, retain_graph=True, targets=None):
     """``run_backward`` with ``create_graph=True``: every gradient is a Tensor computed by the
     nodes' ``vjp`` rules with recording on, so it has a graph of its own to differentiate.
@@ -297,6 +316,8 @@ def _run_backward_graph(roots, grads, retain_graph=True, targets=None):
             g = pending.pop(id(t), None)
             if g is None:
                 continue
+            if t._hooks:
+                g = _graph_hooks(t, g)
             if want is not None:
                 if id(t) in want:
                     found[id(t)] = ops.add(found[id(t)], g) if id(t) in found else g
@@ -325,9 +346,12 @@ def _run_backward_graph(roots, grads, retain_graph=True, targets=None):
                     "(create_graph=True); define vjp(g, *args, **kwargs) as a staticmethod "
                     "that writes the derivative with tidu operations (see docs/custom_ops.md)"
                 )
+            check_versions(node)
             in_grads = vjp(g, *node.args, **node.kwargs)
             if not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)
+            if _State.anomaly:
+                check_gradients(node, in_grads)
             for p, pg in zip(node.inputs, in_grads):
                 if p is None or pg is None:
                     continue

@@ -8,7 +8,7 @@ floats give floats. Only floating-point tensors can require gradients.
 
 from __future__ import annotations
 
-from . import autograd, backend, ops
+from . import autograd, backend, inplace, ops
 from .errors import GradientError
 
 xp = backend.xp
@@ -30,7 +30,8 @@ class Tensor:
     [[2.0, 4.0], [6.0, 8.0]]
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_node", "_retain", "name", "__weakref__")
+    __slots__ = ("data", "grad", "_requires_grad", "_node", "_retain", "name", "_version",
+                 "_stamp", "_hooks", "__weakref__")
     __array_ufunc__ = None  # NumPy defers to Tensor's reflected operators
     __array_priority__ = 1000
 
@@ -44,19 +45,42 @@ class Tensor:
                 f"{self.data.dtype}: a gradient is a rate of change, which integer values "
                 "cannot have; convert first, e.g. tidu.tensor(x, dtype='float32')"
             )
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         self.grad: Tensor | None = None
         self._node = None
         self._retain = False
         self.name = name
+        self._version = self._stamp = 0
+        self._hooks = None
 
     @classmethod
     def _make(cls, data, requires_grad: bool, node) -> Tensor:
         """Fast constructor for the engine: no conversion, no checks."""
         t = object.__new__(cls)
-        t.data, t.requires_grad, t._node = data, requires_grad, node
+        t.data, t._requires_grad, t._node = data, requires_grad, node
         t.grad, t._retain, t.name = None, False, None
+        t._version = t._stamp = 0
+        t._hooks = None
         return t
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether operations on this tensor are recorded for differentiation."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        if flag and not backend.is_floating(self.data.dtype if self.data is not None
+                                            else self.dtype):
+            raise GradientError(
+                f"only floating-point tensors can require gradients, got dtype {self.dtype}: "
+                "convert first, e.g. t.astype('float32')")
+        self._requires_grad = bool(flag)
+
+    @property
+    def version(self) -> int:
+        """How many times this tensor was changed in place (PyTorch's ``_version``)."""
+        return self._version
 
     # ----- array facts -----
     @property
@@ -157,12 +181,39 @@ class Tensor:
         return Tensor._make(self.data, False, None)
 
     def requires_grad_(self, flag: bool = True) -> Tensor:
-        """Set ``requires_grad`` in place (leaves only)."""
-        if flag and not backend.is_floating(self.dtype):
-            raise GradientError(f"only floating-point tensors can require gradients, got "
-                                f"{self.dtype}")
+        """Set ``requires_grad`` in place (floating-point tensors only)."""
         self.requires_grad = flag
         return self
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` whenever this tensor's gradient is computed; a non-None return
+        value replaces the gradient. Returns a handle whose ``remove()`` unregisters it.
+
+        >>> import tidu
+        >>> x = tidu.tensor([1.0, 2.0], requires_grad=True)
+        >>> h = x.register_hook(lambda g: g * 10)
+        >>> (x * x).sum().backward()
+        >>> x.grad.tolist()
+        [20.0, 40.0]
+        """
+        if not self._requires_grad:
+            raise GradientError("register_hook: this tensor does not require grad, so it has "
+                                "no gradient to hook")
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return _HookHandle(self._hooks, hook)
+
+    # in-place operations (tidu.inplace): they bump the version that backward checks
+    add_ = inplace.add_
+    sub_ = inplace.sub_
+    mul_ = inplace.mul_
+    div_ = inplace.div_
+    zero_ = inplace.zero_
+    fill_ = inplace.fill_
+    copy_ = inplace.copy_
+    clamp_ = inplace.clamp_
+    __setitem__ = inplace.setitem
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient."""
@@ -335,6 +386,19 @@ class Tensor:
 
 
 autograd.Tensor = Tensor
+inplace.Tensor = Tensor
+
+
+class _HookHandle:
+    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+
+    def __init__(self, hooks: list, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        """Unregister the hook (a second call does nothing)."""
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
 
 
 def _bind_methods() -> None:

@@ -42,6 +42,8 @@ class Variable(Tensor):
     def _new(cls, kind: str, shape, dtype, node=None, name=None, data=None) -> Variable:
         v = object.__new__(cls)
         v.data, v.grad, v._node, v._retain, v.name = data, None, node, False, name
+        v._version = v._stamp = 0
+        v._hooks = None
         v._shape = None if shape is None else tuple(shape)
         v._dtype = np.dtype(dtype)
         v.kind = kind

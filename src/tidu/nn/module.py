@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from .. import backend
 from ..errors import ShapeError
+from ..safety import bump_version
 from ..tensor import Tensor
 from . import initializers as initializers_mod
 from . import regularizers as regularizers_mod
@@ -386,6 +387,7 @@ class Module:
             arrays[k] = v
         for k, v in arrays.items():
             xp.copyto(own[k].data, v, casting="same_kind")
+            bump_version(own[k])
         return IncompatibleKeys(missing, unexpected)
 
     # ----- configuration -----

@@ -258,6 +258,7 @@ class Optimizer:
                 else:
                     g = g + wd * w
             self._update(w, g, state[i], lr, t)
+            bump_version(params[i])  # graphs recorded before this step can no longer backward
         self._iterations = t
         return loss
 
@@ -381,6 +382,9 @@ def _opt_positive(owner: str, name: str, value):
     if value is None:
         return None
     return check_number(owner, name, value, low_open=True)
+
+
+from ..safety import bump_version  # noqa: E402
 
 
 def _trace_effect(kind: str, opt) -> bool:
