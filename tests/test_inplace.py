@@ -130,3 +130,16 @@ def test_load_state_dict_bumps_versions():
     assert w.version == 1
     with pytest.raises(tidu.GradientError, match="changed in place"):
         loss.backward()
+
+
+def test_a_compiled_update_of_a_parameter_bumps_its_version():
+    w = tidu.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    loss = (w * w).sum()
+    x = tidu.dvector("x")
+    step = tidu.function([x], [], updates=[(w, w - x)])
+    step(np.ones(2))
+    step(np.ones(2))
+    assert w.version == 2
+    np.testing.assert_array_equal(w.numpy(), [-1.0, 0.0])
+    with pytest.raises(tidu.GradientError, match="changed in place"):
+        loss.backward()

@@ -7,6 +7,7 @@ from collections import Counter
 import numpy as np
 
 from ..errors import ShapeError
+from ..safety import bump_version
 from ..tensor import Tensor
 from .graph import topo
 from .plan import Codegen, Program
@@ -177,6 +178,8 @@ class CompiledFunction:
                 np.copyto(owner.data, new)
             else:
                 owner.data = np.array(new, dtype=owner.data.dtype)
+            if t.kind == "ref":
+                bump_version(owner)
         return self._result(res)
 
     def _result(self, res):

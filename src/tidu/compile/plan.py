@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _shapes
+from ..safety import bump_version
 from ..ops import reduce as R
 from ..ops import shape as S
 from .graph import consumers, topo
@@ -108,7 +109,7 @@ class Codegen:
                  reuse: bool = True, single: bool = False):
         self.p, self.vals, self.single = program, vals, single
         self.inplace, self.reuse = inplace, reuse
-        self.glob = {"np": np, "_sum_to": _shapes.sum_to}
+        self.glob = {"np": np, "_sum_to": _shapes.sum_to, "_bump": bump_version}
         self.names: dict = {}
         self.lines: list = []
         self.stats = {"buffer_reuse": 0, "inplace_updates": 0, "buffers": 0,
@@ -196,6 +197,9 @@ class Codegen:
                 self.update_lines.append(self.assign(t, f"u{len(body) - 1}",
                                                      self.vals[id(u)]))
         body.extend(self.update_lines)
+        for t, _ in p.updates:  # a tensor changed through the plan: older graphs must know
+            if t.kind == "ref":
+                body.append(f"_bump({self.g(t.target, 'T')})")
         body.append(f"return {outs[0]}" if self.single else "return [" + ", ".join(outs) + "]")
         src = f"def plan({', '.join(params)}):\n" + "".join(f"    {ln}\n" for ln in body)
         exec(compile(src, "<tidu plan>", "exec"), self.glob)  # noqa: S102 - generated here
