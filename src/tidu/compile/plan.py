@@ -18,9 +18,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _shapes
-from ..safety import bump_version
 from ..ops import reduce as R
 from ..ops import shape as S
+from ..safety import bump_version
 from .graph import consumers, topo
 from .kernels import ELEMENTWISE, EXPRESSIONS, FRESH, LIKE, UFUNCS
 from .shapes import IMPURE
