@@ -5,7 +5,17 @@ softmax and friends; ``reduce``: sum, mean, max, min, var; ``shape``: reshape, t
 indexing, concatenation, padding; ``linalg``: matmul and dot.
 """
 
-from . import contract, index, layout, logic, math, nonlinearity, scan, sort
+# the extended operator set: one module per family, each listing its names in __all__
+# (imported under private names: a module's star import may rebind its own name, e.g.
+# ``tidu.ops.sort`` is the function; the module is ``sys.modules["tidu.ops.sort"]``)
+from . import contract as _contract
+from . import index as _index
+from . import layout as _layout
+from . import logic as _logic
+from . import math as _math
+from . import nonlinearity as _nonlinearity
+from . import scan as _scan
+from . import sort as _sort
 from .activation import (
     leaky_relu,
     log_softmax,
@@ -65,8 +75,8 @@ from .shape import (
 )
 from .sort import *
 
-EXTENDED = (contract, index, layout, logic, math, nonlinearity, scan, sort)
-"""The modules of the extended operator set; each lists its names in ``__all__``."""
+EXTENDED = (_contract, _index, _layout, _logic, _math, _nonlinearity, _scan, _sort)
+"""The modules of the extended operator set."""
 
 __all__ = [
     "abs", "add", "broadcast_like", "broadcast_to", "cast", "clip", "concatenate", "div", "dot",
