@@ -47,6 +47,14 @@ def make(spec, seed: int) -> np.ndarray:
         return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.2, 1.5, size=shape)
     if kind == "pos":
         return rng.uniform(0.5, 2.0, size=shape)
+    if kind == "unit":  # inside (-1, 1), away from its ends (asin, acos, atanh)
+        return rng.uniform(-0.9, 0.9, size=shape)
+    if kind == "above1":  # in [1.2, 3] (acosh)
+        return rng.uniform(1.2, 3.0, size=shape)
+    if kind == "offgrid":  # in [-8, 8], >= 0.1 from every multiple of 0.5: off the kinks of
+        # hardtanh, relu6, hard_sigmoid, hard_swish and the jumps of floor, ceil, round
+        half = rng.integers(-16, 16, size=shape) * 0.5
+        return half + rng.uniform(0.1, 0.4, size=shape)
     n = int(np.prod(shape))
     return ((rng.permutation(n) - n / 2) * 0.3 + rng.uniform(0, 0.05, n)).reshape(shape)
 
