@@ -55,6 +55,16 @@ def make(spec, seed: int) -> np.ndarray:
         # hardtanh, relu6, hard_sigmoid, hard_swish and the jumps of floor, ceil, round
         half = rng.integers(-16, 16, size=shape) * 0.5
         return half + rng.uniform(0.1, 0.4, size=shape)
+    if kind == "ints":  # integer values in [-9, 9] (integer ops, ties)
+        return rng.integers(-9, 10, size=shape).astype(float)
+    if kind == "nonzero_ints":  # integer values in [-9, 9] other than 0 (divisors)
+        return rng.choice([-1.0, 1.0], size=shape) * rng.integers(1, 10, size=shape)
+    if kind == "counts":  # integer values in [0, 5] (shift amounts)
+        return rng.integers(0, 6, size=shape).astype(float)
+    if kind == "zeros":  # normal values, about a third of them exactly 0 (products)
+        return rng.standard_normal(shape) * (rng.uniform(size=shape) > 0.35)
+    if kind == "special":  # normal values with NaN, inf and -inf among them
+        return rng.choice([np.nan, np.inf, -np.inf, 0.0, 1.0, -2.5, 1e-9], size=shape)
     n = int(np.prod(shape))
     return ((rng.permutation(n) - n / 2) * 0.3 + rng.uniform(0, 0.05, n)).reshape(shape)
 
