@@ -29,18 +29,24 @@ class Sigmoid(Function):
 
 
 class Softplus(Function):
-    """log(1 + e^x) as logaddexp(x, 0): finite for any input."""
+    """log(1 + e^(beta x)) / beta as logaddexp(beta x, 0) / beta: finite for any input; x
+    itself where beta x > threshold (PyTorch's semantics)."""
 
-    def forward(self, x):
-        self.x = x
-        return softplus_kernel(x)
+    def forward(self, x, beta=1.0, threshold=20.0):
+        z = x if beta == 1 else beta * x
+        self.z, self.threshold = z, threshold
+        out = softplus_kernel(z)
+        if beta != 1:
+            out = out / beta
+        return xp.where(z > threshold, x, out)
 
     def backward(self, g):
-        return g * expit(self.x)
+        return g * xp.where(self.z > self.threshold, 1, expit(self.z))
 
     @staticmethod
-    def vjp(g, x):
-        return g * sigmoid(x)
+    def vjp(g, x, beta=1.0, threshold=20.0):
+        z = x if beta == 1 else beta * x
+        return g * where(z > threshold, 1.0, sigmoid(z))
 
 
 class Tanh(Function):
@@ -149,9 +155,21 @@ def sigmoid(x):
     return Sigmoid.apply(x)
 
 
-def softplus(x):
-    """log(1 + exp(x)), computed without overflow; its derivative is sigmoid(x)."""
-    return Softplus.apply(x)
+def softplus(x, beta: float = 1.0, threshold: float = 20.0):
+    """Smooth ReLU log(1 + exp(beta x)) / beta without overflow, linear (x itself) where
+    beta x > threshold, as torch.nn.functional.softplus; its derivative is sigmoid(beta x).
+
+    >>> import tidu
+    >>> tidu.softplus(tidu.tensor([0.0, 1000.0]), beta=2.0).tolist()
+    [0.3465735912322998, 1000.0]
+    """
+    if isinstance(beta, bool) or not isinstance(beta, (int, float)) or beta <= 0:
+        raise ValueError(f"softplus: beta must be a number > 0, got {beta!r}")
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
+        raise TypeError(f"softplus: threshold must be a number, got {threshold!r}")
+    if beta == 1 and threshold == 20:
+        return Softplus.apply(x)  # the default (tidu.compile's rewrites call this form)
+    return Softplus.apply(x, beta=float(beta), threshold=float(threshold))
 
 
 def tanh(x):

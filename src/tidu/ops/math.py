@@ -397,3 +397,8 @@ def lerp(start, end, weight):
                         f"{type(weight).__name__}")
     return Lerp.apply(start, end, weight)
 
+
+
+ELEMENTWISE: tuple = (*_Smooth.__subclasses__(), Floor, Ceil, Trunc, Round, Atan2, Hypot, Lerp)
+"""The Functions here whose result has the broadcast shape of their inputs (a shape rule for
+tidu.compile when some axes are unknown)."""
