@@ -7,7 +7,7 @@ by ``build(input_shape)`` on the first call (Keras style) or eagerly in ``__init
 (PyTorch style).
 """
 
-from . import activations, initializers, regularizers
+from . import activations, functional, initializers, regularizers
 from .layers import (
     Activation,
     Dense,
