@@ -140,8 +140,17 @@ def _class_axis(y_pred: Tensor, name: str) -> None:
         raise ShapeError(f"{name}: y_pred must have a class axis, got a scalar (shape ())")
 
 
-def _labels(y_true, pred_shape: tuple, name: str):
-    """Integer class labels of shape ``pred_shape[:-1]``, checked against the class count."""
+def _smoothing(label_smoothing: float, name: str) -> bool:
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing!r}")
+    return label_smoothing > 0
+
+
+def _labels(y_true, pred_shape: tuple, name: str, ignore_class: int | None = None):
+    """Integer class labels of shape ``pred_shape[:-1]``, checked against the class count.
+
+    Labels equal to ``ignore_class`` are exempt from the range check.
+    """
     raw = as_true(y_true, name)
     lead, classes = pred_shape[:-1], pred_shape[-1]
     symbolic = isinstance(raw, Tensor)  # a symbolic target: its values are checked nowhere
@@ -163,6 +172,8 @@ def _labels(y_true, pred_shape: tuple, name: str):
                              f"{raw[bad].flat[0].item()!r}")
     labels = raw.astype(xp.int64)
     out = (labels < 0) | (labels >= classes)
+    if ignore_class is not None:
+        out &= labels != ignore_class
     if out.any():
         raise ValueError(
             f"{name}: label {labels[out].flat[0]} is out of range for y_pred with {classes} "
@@ -193,7 +204,8 @@ def mean_absolute_error(y_true, y_pred) -> Tensor:
     return _per_sample_mean(ops.abs(d))
 
 
-def binary_crossentropy(y_true, y_pred, from_logits: bool = False) -> Tensor:
+def binary_crossentropy(y_true, y_pred, from_logits: bool = False,
+                        label_smoothing: float = 0.0) -> Tensor:
     """-(y log p + (1 - y) log(1 - p)), averaged over the last axis.
 
     Args:
@@ -201,6 +213,7 @@ def binary_crossentropy(y_true, y_pred, from_logits: bool = False) -> Tensor:
         y_pred: probabilities, or logits with ``from_logits=True``. A ``sigmoid`` output in a
             recorded graph is handled from its logits.
         from_logits: ``y_pred`` holds logits x; the loss is then softplus(x) - x*y.
+        label_smoothing: in [0, 1]; targets become ``y (1 - s) + s / 2`` (Keras).
 
     >>> import tidu, tidu.losses
     >>> z = tidu.tensor([[1e4], [-1e4]])  # confident, and wrong for the first sample
@@ -210,6 +223,8 @@ def binary_crossentropy(y_true, y_pred, from_logits: bool = False) -> Tensor:
     name = "binary_crossentropy"
     y_pred = as_pred(y_pred, name)
     t = match_shape(as_true(y_true, name, y_pred.dtype), y_pred.shape, name)
+    if _smoothing(label_smoothing, name):
+        t = t * (1.0 - label_smoothing) + 0.5 * label_smoothing
     if from_logits:
         _warn_if_probabilities(y_pred, Sigmoid, name)
     else:
@@ -225,7 +240,7 @@ def binary_crossentropy(y_true, y_pred, from_logits: bool = False) -> Tensor:
 
 
 def categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
-                             axis: int = -1) -> Tensor:
+                             axis: int = -1, label_smoothing: float = 0.0) -> Tensor:
     """-sum(y * log p) over the class axis, for one-hot (or probability) targets.
 
     Args:
@@ -235,6 +250,8 @@ def categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
             logits (exact and finite).
         from_logits: ``y_pred`` holds logits.
         axis: the class axis.
+        label_smoothing: in [0, 1]; targets become ``y (1 - s) + s / C`` for C classes
+            (Keras; keyword argument here, after ``axis``).
 
     Returns:
         One loss per sample: ``y_pred``'s shape without ``axis``.
@@ -253,16 +270,22 @@ def categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
             f"{name}: y_true has shape {t.shape} but y_pred has shape {y_pred.shape}; y_true "
             f"must hold one-hot labels (or probabilities) of y_pred's shape{hint}"
         )
+    if _smoothing(label_smoothing, name):
+        t = t * (1.0 - label_smoothing) + label_smoothing / y_pred.shape[ax]
     return -(_log_probs(y_pred, from_logits, ax, name) * t).sum(axis=ax)
 
 
-def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False) -> Tensor:
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
+                                    ignore_class: int | None = None) -> Tensor:
     """-log p[label]: categorical cross-entropy with integer labels instead of one-hot rows.
 
     Args:
         y_true: integer class labels, shape ``y_pred.shape[:-1]`` (or with a trailing 1).
         y_pred: probabilities over the last axis, or logits with ``from_logits=True``.
         from_logits: ``y_pred`` holds logits.
+        ignore_class: samples with this label (e.g. -1 or a padding class) get loss 0 and
+            no gradient (Keras 3; PyTorch's ``ignore_index``). The
+            ``SparseCategoricalCrossentropy`` class also leaves them out of the mean.
 
     Raises:
         ShapeError: y_true's shape does not fit (one-hot labels get a hint).
@@ -276,9 +299,15 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False) -
     name = "sparse_categorical_crossentropy"
     y_pred = as_pred(y_pred, name)
     _class_axis(y_pred, name)
-    labels = _labels(y_true, y_pred.shape, name)
+    labels = _labels(y_true, y_pred.shape, name, ignore_class)
+    valid = None
+    if ignore_class is not None:
+        valid = labels != ignore_class
+        labels = ops.where(valid, labels, 0) if isinstance(labels, Tensor) else \
+            xp.where(valid, labels, 0)
     onehot = (labels[..., None] == xp.arange(y_pred.shape[-1])).astype(y_pred.dtype)
-    return -(_log_probs(y_pred, from_logits, y_pred.ndim - 1, name) * onehot).sum(axis=-1)
+    loss = -(_log_probs(y_pred, from_logits, y_pred.ndim - 1, name) * onehot).sum(axis=-1)
+    return loss if valid is None else ops.where(valid, loss, 0.0)
 
 
 def huber(y_true, y_pred, delta: float = 1.0) -> Tensor:
@@ -308,3 +337,77 @@ def kl_divergence(y_true, y_pred) -> Tensor:
     t = xp.clip(match_shape(as_true(y_true, name, y_pred.dtype), y_pred.shape, name),
                 EPSILON, 1)
     return _sum_last(t * (xp.log(t) - ops.log(ops.clip(y_pred, EPSILON, 1))))
+
+
+def _l2_normalize(v, axis: int):
+    """v / max(|v|, EPSILON) along ``axis`` (Keras 3's ``normalize``); finite gradient at 0."""
+    return v / ops.sqrt(ops.maximum((v * v).sum(axis=axis, keepdims=True), EPSILON * EPSILON))
+
+
+def cosine_similarity(y_true, y_pred, axis: int = -1) -> Tensor:
+    """The negative cosine of the angle between ``y_true`` and ``y_pred`` along ``axis``.
+
+    -1 for parallel vectors (the minimum: a loss to minimize), 0 for orthogonal ones and for
+    a zero vector (norms are floored at EPSILON, as Keras). For PyTorch's positive cosine of
+    ``(x1, x2)`` see ``tidu.nn.functional.cosine_similarity``.
+
+    >>> import tidu, tidu.losses
+    >>> y, p = [[0.0, 1.0], [1.0, 1.0]], tidu.tensor([[1.0, 0.0], [2.0, 2.0]])
+    >>> [round(v, 4) for v in tidu.losses.cosine_similarity(y, p).tolist()]
+    [-0.0, -1.0]
+    """
+    name = "cosine_similarity"
+    y_pred = as_pred(y_pred, name)
+    _class_axis(y_pred, name)
+    ax = check_axis(axis, y_pred.ndim, name)
+    t = match_shape(as_true(y_true, name, y_pred.dtype), y_pred.shape, name)
+    return -(_l2_normalize(t, ax) * _l2_normalize(y_pred, ax)).sum(axis=ax)
+
+
+def _hinge_labels(t):
+    """Keras: labels that are all 0 or 1 become -1 or 1; any other labels stay as they are."""
+    if isinstance(t, Tensor):  # symbolic: the test as arithmetic on the graph
+        binary = ops.min(ops.cast(t == 0, t.dtype) + ops.cast(t == 1, t.dtype))
+        return t + binary * (t - 1.0)
+    return 2.0 * t - 1.0 if ((t == 0) | (t == 1)).all() else t
+
+
+def _margin(y_true, y_pred, name: str) -> Tensor:
+    y_pred = as_pred(y_pred, name)
+    t = _hinge_labels(match_shape(as_true(y_true, name, y_pred.dtype), y_pred.shape, name))
+    return ops.relu(1.0 - t * y_pred)
+
+
+def hinge(y_true, y_pred) -> Tensor:
+    """mean(max(1 - y_true * y_pred, 0)) over the last axis, for -1/1 labels (0/1 converted).
+
+    >>> import tidu, tidu.losses
+    >>> tidu.losses.hinge([[0.0, 1.0]], tidu.tensor([[0.5, 0.5]])).tolist()  # y -> [-1, 1]
+    [1.0]
+    """
+    return _per_sample_mean(_margin(y_true, y_pred, "hinge"))
+
+
+def squared_hinge(y_true, y_pred) -> Tensor:
+    """mean(max(1 - y_true * y_pred, 0)^2) over the last axis (0/1 labels become -1/1)."""
+    m = _margin(y_true, y_pred, "squared_hinge")
+    return _per_sample_mean(m * m)
+
+
+def log_cosh(y_true, y_pred) -> Tensor:
+    """mean(log(cosh(y_pred - y_true))) over the last axis: x^2/2 near 0, |x| - log 2 far out.
+
+    Computed as x + softplus(-2x) - log 2, finite for any error (cosh itself overflows).
+    """
+    name = "log_cosh"
+    y_pred = as_pred(y_pred, name)
+    x = y_pred - match_shape(as_true(y_true, name, y_pred.dtype), y_pred.shape, name)
+    return _per_sample_mean(x + ops.softplus(-2.0 * x) - float(xp.log(2.0)))
+
+
+def poisson(y_true, y_pred) -> Tensor:
+    """mean(y_pred - y_true * log(y_pred + EPSILON)) over the last axis (count targets)."""
+    name = "poisson"
+    y_pred = as_pred(y_pred, name)
+    t = match_shape(as_true(y_true, name, y_pred.dtype), y_pred.shape, name)
+    return _per_sample_mean(y_pred - t * ops.log(y_pred + EPSILON))

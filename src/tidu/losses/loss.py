@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .. import ops
 from ..backend import xp
 from ..errors import ShapeError
 from ..tensor import Tensor
@@ -49,6 +50,9 @@ class Loss:
         values = self.call(y_true, y_pred)
         if not isinstance(values, Tensor):
             values = Tensor(xp.asarray(values))
+        mask = self.mask_weights(y_true, values)
+        if mask is not None:
+            values = values * mask
         if sample_weight is not None:
             values = values * _weights(sample_weight, values, self.name)
         if self.reduction == "none" or values.ndim == 0:
@@ -56,6 +60,14 @@ class Loss:
         if self.reduction == "sum" or values.size == 0:
             return values.sum()
         return values.mean()
+
+    def mask_weights(self, y_true, values: Tensor):
+        """Weights for masked-out samples, or None (no mask: the default).
+
+        Keras's rule: masked samples weigh 0; under 'sum_over_batch_size' the others weigh
+        total / (valid + EPSILON), so that the mean runs over the valid samples only.
+        """
+        return None
 
     def get_config(self) -> dict:
         """Constructor arguments, so that ``type(loss).from_config(config)`` rebuilds it."""
@@ -126,50 +138,95 @@ class _FromLogits(Loss):
         return {**super().get_config(), "from_logits": self.from_logits}
 
 
-class BinaryCrossentropy(_FromLogits):
+class _Smoothed(_FromLogits):
+    """A cross-entropy with Keras's ``label_smoothing`` (keyword-only here)."""
+
+    def __init__(self, from_logits: bool = False, reduction: str = "sum_over_batch_size",
+                 name: str | None = None, *, label_smoothing: float = 0.0):
+        super().__init__(from_logits, reduction, name)
+        F._smoothing(label_smoothing, type(self).__name__)
+        self.label_smoothing = float(label_smoothing)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "label_smoothing": self.label_smoothing}
+
+
+class BinaryCrossentropy(_Smoothed):
     """Binary cross-entropy for 0/1 targets. See :func:`binary_crossentropy`.
 
     Args:
         from_logits: predictions are logits (no sigmoid applied); more stable than
             probabilities (a ``sigmoid`` output in the graph is detected and fused anyway).
+        label_smoothing: keyword-only, in [0, 1]: targets become ``y (1 - s) + s / 2``.
     """
 
     default_name = "binary_crossentropy"
 
     def call(self, y_true, y_pred) -> Tensor:
-        return F.binary_crossentropy(y_true, y_pred, from_logits=self.from_logits)
+        return F.binary_crossentropy(y_true, y_pred, from_logits=self.from_logits,
+                                     label_smoothing=self.label_smoothing)
 
 
-class CategoricalCrossentropy(_FromLogits):
+class CategoricalCrossentropy(_Smoothed):
     """Cross-entropy for one-hot targets. See :func:`categorical_crossentropy`.
 
     Args:
         from_logits: predictions are logits (a ``softmax`` output in the graph is detected
             and fused anyway).
         axis: the class axis.
+        label_smoothing: keyword-only, in [0, 1]: targets become ``y (1 - s) + s / C``.
     """
 
     default_name = "categorical_crossentropy"
 
     def __init__(self, from_logits: bool = False, axis: int = -1,
-                 reduction: str = "sum_over_batch_size", name: str | None = None):
-        super().__init__(from_logits, reduction, name)
+                 reduction: str = "sum_over_batch_size", name: str | None = None, *,
+                 label_smoothing: float = 0.0):
+        super().__init__(from_logits, reduction, name, label_smoothing=label_smoothing)
         self.axis = axis
 
     def call(self, y_true, y_pred) -> Tensor:
-        return F.categorical_crossentropy(y_true, y_pred, self.from_logits, self.axis)
+        return F.categorical_crossentropy(y_true, y_pred, self.from_logits, self.axis,
+                                          label_smoothing=self.label_smoothing)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "axis": self.axis}
 
 
 class SparseCategoricalCrossentropy(_FromLogits):
-    """Cross-entropy for integer labels. See :func:`sparse_categorical_crossentropy`."""
+    """Cross-entropy for integer labels. See :func:`sparse_categorical_crossentropy`.
+
+    Args:
+        from_logits: predictions are logits.
+        ignore_class: keyword-only; samples with this label are masked out, as in Keras 3:
+            loss 0, no gradient, and 'sum_over_batch_size' averages over the others only.
+    """
 
     default_name = "sparse_categorical_crossentropy"
 
+    def __init__(self, from_logits: bool = False, reduction: str = "sum_over_batch_size",
+                 name: str | None = None, *, ignore_class: int | None = None):
+        super().__init__(from_logits, reduction, name)
+        self.ignore_class = None if ignore_class is None else int(ignore_class)
+
     def call(self, y_true, y_pred) -> Tensor:
-        return F.sparse_categorical_crossentropy(y_true, y_pred, from_logits=self.from_logits)
+        return F.sparse_categorical_crossentropy(y_true, y_pred, from_logits=self.from_logits,
+                                                 ignore_class=self.ignore_class)
+
+    def mask_weights(self, y_true, values: Tensor):
+        if self.ignore_class is None:
+            return None
+        labels = F.as_true(y_true, self.name)
+        if labels.ndim == values.ndim + 1:
+            labels = labels.reshape(values.shape)
+        mask = ops.cast(labels != self.ignore_class, values.dtype)
+        if self.reduction != "sum_over_batch_size":
+            return mask
+        total = (mask * 0.0 + 1.0).sum()  # the sample count, also for symbolic shapes
+        return mask * (total / (mask.sum() + F.EPSILON))
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "ignore_class": self.ignore_class}
 
 
 class Huber(Loss):
@@ -204,6 +261,63 @@ class KLDivergence(Loss):
         return F.kl_divergence(y_true, y_pred)
 
 
+class CosineSimilarity(Loss):
+    """The negative cosine similarity, -1 at best. See :func:`cosine_similarity`.
+
+    Args:
+        axis: the axis of the vectors compared (the last by default).
+    """
+
+    default_name = "cosine_similarity"
+
+    def __init__(self, axis: int = -1, reduction: str = "sum_over_batch_size",
+                 name: str | None = None):
+        super().__init__(reduction, name)
+        self.axis = axis
+
+    def call(self, y_true, y_pred) -> Tensor:
+        return F.cosine_similarity(y_true, y_pred, self.axis)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "axis": self.axis}
+
+
+class Hinge(Loss):
+    """max(1 - y_true y_pred, 0) for -1/1 labels (0/1 converted). See :func:`hinge`."""
+
+    default_name = "hinge"
+
+    def call(self, y_true, y_pred) -> Tensor:
+        return F.hinge(y_true, y_pred)
+
+
+class SquaredHinge(Loss):
+    """The squared hinge loss. See :func:`squared_hinge`."""
+
+    default_name = "squared_hinge"
+
+    def call(self, y_true, y_pred) -> Tensor:
+        return F.squared_hinge(y_true, y_pred)
+
+
+class LogCosh(Loss):
+    """log(cosh(error)): squared near 0, absolute far out. See :func:`log_cosh`."""
+
+    default_name = "log_cosh"
+
+    def call(self, y_true, y_pred) -> Tensor:
+        return F.log_cosh(y_true, y_pred)
+
+
+class Poisson(Loss):
+    """The Poisson negative log-likelihood (up to a constant). See :func:`poisson`."""
+
+    default_name = "poisson"
+
+    def call(self, y_true, y_pred) -> Tensor:
+        return F.poisson(y_true, y_pred)
+
+
 class LossFunctionWrapper(Loss):
     """A ``Loss`` around a plain function ``fn(y_true, y_pred, **kwargs) -> Tensor``.
 
@@ -228,7 +342,8 @@ class LossFunctionWrapper(Loss):
 
 
 CLASSES = (MeanSquaredError, MeanAbsoluteError, BinaryCrossentropy, CategoricalCrossentropy,
-           SparseCategoricalCrossentropy, Huber, KLDivergence)
+           SparseCategoricalCrossentropy, Huber, KLDivergence, CosineSimilarity, Hinge,
+           SquaredHinge, LogCosh, Poisson)
 
 ALIASES = {
     "mse": MeanSquaredError, "mean_squared_error": MeanSquaredError,
@@ -240,6 +355,8 @@ ALIASES = {
     "huber": Huber, "huber_loss": Huber,
     "kld": KLDivergence, "kl_divergence": KLDivergence,
     "kullback_leibler_divergence": KLDivergence,
+    "cosine_similarity": CosineSimilarity, "hinge": Hinge, "squared_hinge": SquaredHinge,
+    "log_cosh": LogCosh, "logcosh": LogCosh, "poisson": Poisson,
 }
 """Names accepted by :func:`get` (case-insensitive), besides the class names."""
 
@@ -248,7 +365,8 @@ _FUNCTIONS = {
     F.binary_crossentropy: BinaryCrossentropy,
     F.categorical_crossentropy: CategoricalCrossentropy,
     F.sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
-    F.huber: Huber, F.kl_divergence: KLDivergence,
+    F.huber: Huber, F.kl_divergence: KLDivergence, F.cosine_similarity: CosineSimilarity,
+    F.hinge: Hinge, F.squared_hinge: SquaredHinge, F.log_cosh: LogCosh, F.poisson: Poisson,
 }
 
 
@@ -263,7 +381,8 @@ def get(identifier) -> Loss:
     Args:
         identifier: a name ('mse', 'mae', 'binary_crossentropy', 'bce',
             'categorical_crossentropy', 'sparse_categorical_crossentropy', 'huber', 'kld',
-            'kl_divergence', ... or a class name such as 'MeanSquaredError'); a ``Loss``
+            'kl_divergence', 'cosine_similarity', 'hinge', 'squared_hinge', 'log_cosh',
+            'poisson', ... or a class name such as 'MeanSquaredError'); a ``Loss``
             instance (returned as is) or class (instantiated with defaults); a dict from
             :func:`serialize`; or a function ``(y_true, y_pred) -> Tensor`` of per-sample
             losses (wrapped in a :class:`LossFunctionWrapper` named after it).
