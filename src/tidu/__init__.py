@@ -4,6 +4,7 @@ Tensors with reverse-mode automatic differentiation, gradient checking, and (in 
 ``tidu.optim``, ``tidu.models``) the layers and training loop built on them.
 """
 
+from . import linalg  # noqa: I001
 from . import callbacks, datasets, func, losses, metrics, models, nn, ops, optim, optimize, viz
 from .autograd import Function, enable_grad, grad, is_grad_enabled, no_grad
 from .compile import THEANO_TYPES as _THEANO_TYPES
