@@ -9,18 +9,34 @@ by ``build(input_shape)`` on the first call (Keras style) or eagerly in ``__init
 
 from . import activations, functional, initializers, regularizers
 from .layers import (
+    CELU,
+    ELU,
+    GELU,
+    GLU,
+    SELU,
     Activation,
     Dense,
     Dropout,
     Flatten,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
     LeakyReLU,
     Linear,
+    LogSigmoid,
+    Mish,
+    PReLU,
     ReLU,
+    ReLU6,
     Reshape,
     Sequential,
     Sigmoid,
     Sign,
+    SiLU,
     Softmax,
+    Softmin,
+    Softplus,
+    Softsign,
     Step,
     Tanh,
 )
@@ -32,3 +48,5 @@ __all__ = [
     "Linear", "Module", "ModuleList", "Parameter", "ReLU", "Reshape", "Sequential", "Sigmoid",
     "Sign", "Softmax", "Step", "Tanh", "activations", "initializers", "regularizers",
 ]
+__all__ += ["CELU", "ELU", "GELU", "GLU", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid",
+            "Mish", "PReLU", "ReLU6", "SELU", "SiLU", "Softmin", "Softplus", "Softsign"]

@@ -8,7 +8,10 @@ Names: 'linear' (or None: identity), 'relu', 'sigmoid', 'tanh', 'softmax', 'log_
 'leaky_relu' (slope 0.2, Keras's ``activations.leaky_relu`` default), 'sign' (the
 perceptron's -1/0/1) and 'step' (the threshold unit's 0/1, 1 where x > 0). 'sign' and 'step'
 have zero gradient everywhere: a perceptron is trained with its own rule, not by
-backpropagation.
+backpropagation. Keras 3's other names, with its defaults: 'elu', 'selu', 'celu', 'gelu'
+(exact unless ``approximate=True``), 'glu', 'silu' and 'swish', 'mish', 'softplus',
+'softsign', 'hard_sigmoid' (relu6(x + 3) / 6), 'hard_silu' and 'hard_swish', 'hard_tanh',
+'relu6', 'log_sigmoid' and 'exponential'.
 
 >>> import tidu
 >>> tidu.nn.activations.get("relu")(tidu.tensor([-1.0, 2.0])).tolist()
@@ -62,6 +65,82 @@ def sign(x):
     return ops.sign(x)
 
 
+def elu(x, alpha: float = 1.0):
+    """x for x > 0, alpha * (exp(x) - 1) otherwise."""
+    return ops.elu(x, alpha)
+
+
+def selu(x):
+    """Scaled ELU with the self-normalizing constants (use with lecun_normal weights)."""
+    return ops.selu(x)
+
+
+def celu(x, alpha: float = 1.0):
+    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
+    return ops.celu(x, alpha)
+
+
+def gelu(x, approximate: bool = False):
+    """x * Phi(x); ``approximate=True`` uses the tanh form (Keras's flag for PyTorch's
+    ``approximate='tanh'``)."""
+    return ops.gelu(x, "tanh" if approximate else "none")
+
+
+def glu(x, axis: int = -1):
+    """a * sigmoid(b) for the two halves a, b of ``x`` along ``axis``."""
+    return ops.glu(x, axis)
+
+
+def silu(x):
+    """x * sigmoid(x) (also 'swish')."""
+    return ops.silu(x)
+
+
+def mish(x):
+    """x * tanh(softplus(x))."""
+    return ops.mish(x)
+
+
+def softplus(x):
+    """log(1 + exp(x)), finite for any input."""
+    return ops.softplus(x)
+
+
+def softsign(x):
+    """x / (1 + |x|)."""
+    return ops.softsign(x)
+
+
+def hard_sigmoid(x):
+    """relu6(x + 3) / 6 (Keras 3 and PyTorch; Keras 2 used 0.2 x + 0.5)."""
+    return ops.hard_sigmoid(x)
+
+
+def hard_silu(x):
+    """x * relu6(x + 3) / 6 (also 'hard_swish')."""
+    return ops.hard_swish(x)
+
+
+def hard_tanh(x):
+    """x clipped to [-1, 1]."""
+    return ops.hardtanh(x)
+
+
+def relu6(x):
+    """min(max(x, 0), 6)."""
+    return ops.relu6(x)
+
+
+def log_sigmoid(x):
+    """log(sigmoid(x)), computed as -softplus(-x)."""
+    return ops.log_sigmoid(x)
+
+
+def exponential(x):
+    """exp(x)."""
+    return ops.exp(x)
+
+
 class Heaviside(Function):
     """1 where x > 0, else 0; its gradient is zero everywhere (undefined at 0)."""
 
@@ -84,10 +163,21 @@ def step(x):
 _BY_NAME = {
     "linear": linear, "relu": relu, "sigmoid": sigmoid, "tanh": tanh, "softmax": softmax,
     "log_softmax": log_softmax, "leaky_relu": leaky_relu, "sign": sign, "step": step,
+    "elu": elu, "selu": selu, "celu": celu, "gelu": gelu, "glu": glu, "silu": silu,
+    "swish": silu, "mish": mish, "softplus": softplus, "softsign": softsign,
+    "hard_sigmoid": hard_sigmoid, "hard_silu": hard_silu, "hard_swish": hard_silu,
+    "hard_tanh": hard_tanh, "relu6": relu6, "log_sigmoid": log_sigmoid,
+    "exponential": exponential,
 }
 # tidu's own functions map to the same names, so Dense(activation=tidu.relu) serializes
+# (only those whose defaults are the named activation's)
 _ALIASES = {ops.relu: "relu", ops.sigmoid: "sigmoid", ops.tanh: "tanh",
-            ops.softmax: "softmax", ops.log_softmax: "log_softmax", ops.sign: "sign"}
+            ops.softmax: "softmax", ops.log_softmax: "log_softmax", ops.sign: "sign",
+            ops.elu: "elu", ops.selu: "selu", ops.celu: "celu", ops.gelu: "gelu",
+            ops.glu: "glu", ops.silu: "silu", ops.mish: "mish", ops.softplus: "softplus",
+            ops.softsign: "softsign", ops.hard_sigmoid: "hard_sigmoid",
+            ops.hard_swish: "hard_silu", ops.hardtanh: "hard_tanh", ops.relu6: "relu6",
+            ops.log_sigmoid: "log_sigmoid", ops.exp: "exponential"}
 
 
 def get(identifier):
