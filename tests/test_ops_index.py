@@ -357,7 +357,13 @@ def test_masked_fill_value_tensor_of_another_dtype_keeps_x_dtype():
     (lambda x: tidu.one_hot([0], 0), ValueError, "num_classes must be a positive int or -1"),
     (lambda x: tidu.one_hot(np.zeros(0, int)), IndexError, "cannot infer num_classes"),
     (lambda x: tidu.index_put(x, 3, 1.0), IndexError,
-     r"index_put: index 3 is out of bounds .* \(input of shape \(3, 4\), index \[3\]\)"),
+     r"index_put: index 3 is out of range for axis 0 of length 3 \(valid: -3 to 2\); input of "
+     r"shape \(3, 4\)"),
+    (lambda x: tidu.index_put(x, (Ellipsis, None, [0, 4]), 1.0), IndexError,
+     r"index 4 is out of range for axis 1 of length 4 \(valid: -4 to 3\); index of shape \(2,\)"),
+    (lambda x: tidu.index_put(x, np.ones(2, bool), 1.0), IndexError,
+     r"index_put: boolean index did not match .* \(input of shape \(3, 4\), index \[bool array "
+     r"of shape \(2,\)\]\)"),
     (lambda x: tidu.index_put(x, (slice(None), [0, 1]), np.ones(3)), tidu.ShapeError,
      r"values of shape \(3,\) do not broadcast to the shape \(3, 2\) of x\[index\]"),
     (lambda x: tidu.index_put(x, [0.5], 1.0), TypeError, "integers or booleans, got float64"),

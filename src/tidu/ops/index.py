@@ -61,11 +61,28 @@ def _build_index(shape, arrays, template=None, axis=None, broadcast=False, op="i
             raise TypeError(f"{op}: index arrays must hold integers or booleans, got {a.dtype}")
     it = iter(arrays)
     index = tuple(next(it) if i is ARRAY else i for i in template)
-    if strict:  # templates of the strict ops are slices then one array: item d indexes axis d
-        for d, i in enumerate(index):
-            if not isinstance(i, slice):
-                _check_range(op, i, 0, shape, d)
+    _check_items(op, index, shape, strict)
     return index
+
+
+def _check_items(op, index, shape, strict) -> None:
+    """Every integer (array) of ``index`` in range for the axis it indexes: [-n, n), or
+    [0, n) when ``strict``. (Other mistakes are left to NumPy's own messages.)"""
+    def mask(i):
+        return isinstance(i, xp.ndarray) and i.dtype == bool
+
+    def width(i):  # how many axes of x an item consumes
+        if i is None or i is Ellipsis or isinstance(i, (bool, xp.bool_)):
+            return 0
+        return i.ndim if mask(i) else 1
+
+    d = 0
+    for i in index:
+        if i is Ellipsis:
+            d += len(shape) - sum(width(j) for j in index)
+        elif width(i) == 1 and not (isinstance(i, slice) or mask(i)) and d < len(shape):
+            _check_range(op, xp.asarray(i), 0 if strict else -shape[d], shape, d)
+        d += width(i)
 
 
 def _along(shape, index, axis, broadcast, op) -> tuple:
@@ -97,9 +114,9 @@ def _check_range(op, index, lo, shape, axis, what="index") -> None:
     n = shape[axis]
     if index.size and (index.min() < lo or index.max() >= n):
         bad = index[(index < lo) | (index >= n)].flat[0]
+        of = f"{what} of shape {index.shape}, " if index.ndim else ""
         raise IndexError(f"{op}: {what} {bad} is out of range for axis {axis} of length {n} "
-                         f"(valid: {lo} to {n - 1}); {what} of shape {index.shape}, input of "
-                         f"shape {tuple(shape)}")
+                         f"(valid: {lo} to {n - 1}); {of}input of shape {tuple(shape)}")
 
 
 def _describe(index) -> str:
@@ -313,7 +330,7 @@ def _fit_src(src, value, index, op: str):
     if (src is None) == (value is None):
         raise TypeError(f"{op}: pass exactly one of src (a tensor) and value (a number)")
     src = value if src is None else src
-    if isinstance(src, (bool, int, float)) or not _concrete(src, index):
+    if isinstance(src, (bool, int, float, xp.generic)) or not _concrete(src, index):
         return src
     if not is_tensor(src):
         src = xp.asarray(src)
@@ -463,7 +480,7 @@ def masked_fill(x, mask, value):
                              f"tensor of shape {value.shape}")
         if value.dtype != x.dtype:
             value = cast(value, x.dtype)
-    elif isinstance(value, (bool, int, float)):
+    elif isinstance(value, (bool, int, float, xp.generic)):
         value = xp.asarray(value, dtype=x.dtype)
     else:
         raise TypeError(f"masked_fill: value must be a number or a 0-d tensor, got "
