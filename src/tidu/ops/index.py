@@ -185,11 +185,7 @@ class IndexPut(Function):
         index = _build_index(x.shape, arrays, **how)
         target = _read(x, index, op).shape
         values = xp.asarray(values).astype(x.dtype, copy=False)
-        try:
-            fits = xp.broadcast_shapes(values.shape, target) == target
-        except ValueError:
-            fits = False
-        if not fits:
+        if _broadcast_shape(values.shape, target) != target:
             raise ShapeError(f"{op}: values of shape {values.shape} do not broadcast to the "
                              f"shape {target} of x[index] (x of shape {x.shape}, index "
                              f"{_describe(index)})")
@@ -228,25 +224,29 @@ class IndexPut(Function):
         return (gx, gv) + (None,) * len(arrays)
 
 
-class LastWrites(Function):
+class _Constant(Function):
+    """A result that depends on its inputs only through indices or masks: no gradient."""
+
+    def backward(self, g):
+        return (None,) * len(self.needs_grad)
+
+    @staticmethod
+    def vjp(g, *args, **kwargs):
+        return (None,) * len(args)
+
+
+class LastWrites(_Constant):
     """1 where a write of :class:`IndexPut` (without accumulate) into an array like ``like``
-    is the last to its position, else 0; shaped like ``like[index]``. No gradient."""
+    is the last to its position, else 0; shaped like ``like[index]``."""
 
     def forward(self, like, *arrays, **how):
         index = _build_index(like.shape, arrays, **how)
         _, keep = _last_writes(like.shape, index)
         return keep.reshape(_read(like, index, "index").shape).astype(like.dtype)
 
-    def backward(self, g):
-        return (None,) * len(self.needs_grad)
 
-    @staticmethod
-    def vjp(g, like, *arrays, **how):
-        return (None,) * (1 + len(arrays))
-
-
-class OneHot(Function):
-    """int64 one-hot codes of integer labels along a new last axis; no gradient."""
+class OneHot(_Constant):
+    """int64 one-hot codes of integer labels along a new last axis."""
 
     def forward(self, labels, num_classes=-1):
         if labels.dtype.kind not in "iu":
@@ -261,26 +261,12 @@ class OneHot(Function):
             _check_range("one_hot", labels.reshape(-1), 0, (k,), 0, what="label")
         return (labels[..., None] == xp.arange(k)).astype(xp.int64)
 
-    def backward(self, g):
-        return None
 
-    @staticmethod
-    def vjp(g, labels, num_classes=-1):
-        return None
-
-
-class NonZero(Function):
-    """The int64 positions of the nonzero elements, one row each; no gradient."""
+class NonZero(_Constant):
+    """The int64 positions of the nonzero elements, one row each."""
 
     def forward(self, x):
         return xp.argwhere(x).astype(xp.int64)
-
-    def backward(self, g):
-        return None
-
-    @staticmethod
-    def vjp(g, x):
-        return None
 
 
 # ----- arguments in the user's terms -----
@@ -297,20 +283,22 @@ def _concrete(*ts) -> bool:
     return not any(is_tensor(t) and t.data is None for t in ts)
 
 
-def _int_index(index, op: str, name: str = "index"):
+def _int_index(index, op: str, name: str = "index", kinds: str = "iu"):
     if index is None:
         raise TypeError(f"{op}: missing the {name} argument")
     a = _arr(index)
-    if a.dtype.kind not in "iu":
-        raise TypeError(f"{op}: {name} must hold integers, got {a.dtype}")
+    if a.dtype.kind not in kinds:
+        kind = "be boolean" if kinds == "b" else "hold integers"
+        raise TypeError(f"{op}: {name} must {kind}, got {a.dtype}")
     return a
 
 
-def _mask(mask, op: str):
-    m = _arr(mask)
-    if m.dtype != bool:
-        raise TypeError(f"{op}: mask must be boolean, got {m.dtype}")
-    return m
+def _broadcast_shape(a, b):
+    """The broadcast of shapes ``a`` and ``b``, or None where they do not broadcast."""
+    try:
+        return xp.broadcast_shapes(a, b)
+    except ValueError:
+        return None
 
 
 def _axis(axis, dim, x, op: str) -> int:
@@ -465,15 +453,10 @@ def masked_fill(x, mask, value):
     >>> tidu.masked_fill(tidu.tensor([1., -2., 3.]), [False, True, False], 0.0)
     tensor([1., 0., 3.])
     """
-    m = _mask(mask, "masked_fill")
-    if _concrete(x, m):
-        try:
-            ok = xp.broadcast_shapes(x.shape, m.shape) == x.shape
-        except ValueError:
-            ok = False
-        if not ok:
-            raise ShapeError(f"masked_fill: mask of shape {m.shape} does not broadcast to x's "
-                             f"shape {x.shape}")
+    m = _int_index(mask, "masked_fill", "mask", kinds="b")
+    if _concrete(x, m) and _broadcast_shape(x.shape, m.shape) != x.shape:
+        raise ShapeError(f"masked_fill: mask of shape {m.shape} does not broadcast to x's "
+                         f"shape {x.shape}")
     if is_tensor(value):
         if value.ndim != 0:
             raise ShapeError(f"masked_fill: value must be a number or a 0-d tensor, got a "
@@ -496,13 +479,12 @@ def masked_select(x, mask):
     >>> tidu.masked_select(tidu.tensor([[1., 2.], [3., 4.]]), [True, False])
     tensor([1., 3.])
     """
-    m = _mask(mask, "masked_select")
+    m = _int_index(mask, "masked_select", "mask", kinds="b")
     if _concrete(x, m):
-        try:
-            shape = xp.broadcast_shapes(x.shape, m.shape)
-        except ValueError:
+        shape = _broadcast_shape(x.shape, m.shape)
+        if shape is None:
             raise ShapeError(f"masked_select: mask of shape {m.shape} does not broadcast "
-                             f"against x of shape {x.shape}") from None
+                             f"against x of shape {x.shape}")
         if x.shape != shape:
             x = broadcast_to(x, shape)
         m = xp.broadcast_to(m, shape)
