@@ -145,12 +145,15 @@ def test_hard_sigmoid_matches_torch_hardsigmoid(torch_check):
     torch_check(tidu.hard_sigmoid, F.hardsigmoid, [x], rtol=1e-7)
 
 
-def test_softplus_threshold_is_exactly_linear_and_default_keeps_one_node():
+def test_softplus_threshold_is_exactly_linear_and_default_is_exact_with_one_node():
     x = tidu.tensor(np.array([25.0, 100.0]), requires_grad=True)
-    y = tidu.softplus(x)
-    assert y.tolist() == [25.0, 100.0] and type(y.grad_fn).__name__ == "Softplus"
+    y = tidu.softplus(x)  # exact by default: log(1 + e^x), not x, above 20
+    np.testing.assert_array_equal(y.numpy(), np.logaddexp(x.numpy(), 0))
+    assert y.tolist()[0] != 25.0 and type(y.grad_fn).__name__ == "Softplus"
     assert not y.grad_fn.kwargs  # softplus(x): the form tidu.compile's rewrites build
-    y.sum().backward()
+    lin = tidu.softplus(x, threshold=20.0)  # PyTorch's linear form above the threshold
+    assert lin.tolist() == [25.0, 100.0]
+    lin.sum().backward()
     assert x.grad.tolist() == [1.0, 1.0]
     assert tidu.softplus(tidu.tensor([1e4]), beta=1.0, threshold=float("inf")).tolist() == [1e4]
 

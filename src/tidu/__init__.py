@@ -22,7 +22,7 @@ from .compile import (
     tensor4,
     vector,
 )
-from .creation import arange, full, ones, ones_like, rand, randn, zeros, zeros_like
+from .creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
 from .errors import GradientError, ShapeError, TiduError
 from .gradcheck import GradcheckError, GradcheckResult, gradcheck
 from .models import Model, Sequential
@@ -79,6 +79,7 @@ from .ops.math import *
 from .ops.nonlinearity import *
 from .ops.scan import *
 from .ops.sort import *
+from .backend import get_default_dtype, set_default_dtype
 from .random import get_generator, manual_seed
 from .safety import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .tensor import Tensor, tensor

@@ -64,6 +64,8 @@ def normalize_axis(axis, ndim: int, op: str = "op"):
         return None
     if not isinstance(axis, (tuple, list)):
         axis = (axis,)
+    if ndim == 0 and all(not isinstance(a, bool) and a in (0, -1) for a in axis):
+        return ()  # a 0-d tensor has one implicit axis, as in PyTorch: reduce over nothing
     out = tuple(sorted(check_axis(a, ndim, op) for a in axis))
     if len(set(out)) != len(out):
         raise ShapeError(f"{op}: axis {tuple(axis)} names the same axis twice")

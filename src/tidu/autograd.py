@@ -83,6 +83,22 @@ class _Graph:
     grad = None  # symbolic tidu.grad on Variables
 
 
+_F64 = xp.dtype("float64")
+
+
+def _narrow(datas, out):
+    """Integers promote to the default float, as in PyTorch: NumPy made ``out`` float64
+    although no input was float64 (``int / int``, ``int * 0.5``, ``float32 + int64``)."""
+    floats = []
+    for d in datas:
+        dt = getattr(d, "dtype", None)
+        if dt is not None and dt.kind == "f":
+            if dt is _F64:
+                return out
+            floats.append(dt)
+    return out.astype(xp.result_type(*floats) if floats else backend.default_float)
+
+
 class Function:
     """Base class of differentiable operations; subclass it for a custom operation.
 
@@ -112,6 +128,7 @@ class Function:
 
     inputs: tuple
     needs_grad: tuple
+    exact_dtype = False  # True: the output dtype is the op's own choice (a cast), never narrowed
 
     def forward(self, *args, **kwargs):  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} does not define forward")
@@ -141,6 +158,8 @@ class Function:
             raise ShapeError(f"{cls.__name__.lower()}: inputs of shapes {shapes}: {e}") from e
         if type(out) is not xp.ndarray:
             out = xp.asarray(out)
+        if out.dtype is _F64 and backend.default_float is not xp.float64 and not cls.exact_dtype:
+            out = _narrow(datas, out)
         if _GradMode.enabled:
             needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
             if True in needs:

@@ -12,7 +12,29 @@ xp = numpy
 """The array module in use (NumPy)."""
 
 default_float = numpy.float32
-"""dtype given to tensors built from Python floats and lists (float32, as in Keras and PyTorch)."""
+"""dtype given to tensors built from Python floats and lists, and the floating dtype that
+integers are promoted to (float32, as in Keras and PyTorch); see :func:`set_default_dtype`."""
+
+
+def set_default_dtype(dtype) -> None:
+    """Choose the default floating dtype (float32 or float64), as ``torch.set_default_dtype``.
+
+    >>> import tidu
+    >>> tidu.set_default_dtype("float64"); tidu.tensor([1.5]).dtype
+    dtype('float64')
+    >>> tidu.set_default_dtype("float32")
+    """
+    global default_float
+    dt = numpy.dtype(dtype)
+    if dt not in (numpy.float32, numpy.float64, numpy.float16):
+        raise TypeError(f"set_default_dtype: expected a floating dtype (float32 or float64), "
+                        f"got {dt}")
+    default_float = dt.type
+
+
+def get_default_dtype():
+    """The default floating dtype (numpy.float32 unless changed)."""
+    return numpy.dtype(default_float)
 
 
 def as_array(data, dtype=None):

@@ -24,8 +24,36 @@ def ones(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
 
 
 def full(shape, value, dtype=None, requires_grad: bool = False) -> Tensor:
-    """A tensor filled with ``value``."""
-    return Tensor(xp.full(_shape((shape,)), value, dtype=_dt(dtype)), requires_grad)
+    """A tensor filled with ``value``; the dtype follows the value as in PyTorch (a bool
+    gives bool, an int int64, a float the default float dtype)."""
+    if dtype is None:
+        dtype = _scalar_dtype(value)
+    return Tensor(xp.full(_shape((shape,)), value, dtype=dtype), requires_grad)
+
+
+def _scalar_dtype(value):
+    if isinstance(value, bool):
+        return bool
+    if isinstance(value, int):
+        return xp.int64
+    if isinstance(value, float):
+        return backend.default_float
+    return xp.asarray(getattr(value, "data", value)).dtype
+
+
+def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
+    """The identity: ``n`` rows, ``m`` columns (default ``n``), ones on the main diagonal
+    (torch.eye, numpy.eye).
+
+    >>> import tidu
+    >>> tidu.eye(2, 3)
+    tensor([[1., 0., 0.],
+            [0., 1., 0.]])
+    """
+    for name, v in (("n", n), ("m", m)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
+            raise ValueError(f"eye: {name} must be a non-negative int, got {v!r}")
+    return Tensor(xp.eye(n, m, dtype=_dt(dtype)), requires_grad)
 
 
 def zeros_like(t, requires_grad: bool = False) -> Tensor:
@@ -37,7 +65,17 @@ def ones_like(t, requires_grad: bool = False) -> Tensor:
 
 
 def arange(*args, dtype=None) -> Tensor:
-    """Evenly spaced values, as numpy.arange (integers stay integers)."""
+    """Evenly spaced values, as numpy.arange: integers give int64, and any float bound or
+    step gives the default float dtype (float32), as in PyTorch.
+
+    >>> import tidu
+    >>> tidu.arange(5).dtype, tidu.arange(5.5, 175.5, 2.5).dtype
+    (dtype('int64'), dtype('float32'))
+    """
+    if dtype is None:
+        floats = any(isinstance(a, float) or getattr(a, "dtype", None) is not None and
+                     xp.issubdtype(a.dtype, xp.floating) for a in args)
+        dtype = backend.default_float if floats else xp.int64
     return Tensor(xp.arange(*args, dtype=dtype))
 
 

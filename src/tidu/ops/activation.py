@@ -29,23 +29,27 @@ class Sigmoid(Function):
 
 
 class Softplus(Function):
-    """log(1 + e^(beta x)) / beta as logaddexp(beta x, 0) / beta: finite for any input; x
-    itself where beta x > threshold (PyTorch's semantics)."""
+    """log(1 + e^(beta x)) / beta as logaddexp(beta x, 0) / beta: exact and finite for any
+    input. With a ``threshold`` (PyTorch's 20), x itself where beta x > threshold."""
 
-    def forward(self, x, beta=1.0, threshold=20.0):
+    def forward(self, x, beta=1.0, threshold=None):
         z = x if beta == 1 else beta * x
         self.z, self.threshold = z, threshold
         out = softplus_kernel(z)
         if beta != 1:
             out = out / beta
-        return xp.where(z > threshold, x, out)
+        return out if threshold is None else xp.where(z > threshold, x, out)
 
     def backward(self, g):
+        if self.threshold is None:
+            return g * expit(self.z)
         return g * xp.where(self.z > self.threshold, 1, expit(self.z))
 
     @staticmethod
-    def vjp(g, x, beta=1.0, threshold=20.0):
+    def vjp(g, x, beta=1.0, threshold=None):
         z = x if beta == 1 else beta * x
+        if threshold is None:
+            return g * sigmoid(z)
         return g * where(z > threshold, 1.0, sigmoid(z))
 
 
@@ -155,9 +159,11 @@ def sigmoid(x):
     return Sigmoid.apply(x)
 
 
-def softplus(x, beta: float = 1.0, threshold: float = 20.0):
-    """Smooth ReLU log(1 + exp(beta x)) / beta without overflow, linear (x itself) where
-    beta x > threshold, as torch.nn.functional.softplus; its derivative is sigmoid(beta x).
+def softplus(x, beta: float = 1.0, threshold: float | None = None):
+    """Smooth ReLU log(1 + exp(beta x)) / beta without overflow; its derivative is
+    sigmoid(beta x). ``threshold=20`` gives torch.nn.functional.softplus's linear form
+    (x itself where beta x > 20); the default computes the exact value everywhere (they
+    differ by at most e^-20 relative).
 
     >>> import tidu
     >>> tidu.softplus(tidu.tensor([0.0, 1000.0]), beta=2.0).tolist()
@@ -165,11 +171,13 @@ def softplus(x, beta: float = 1.0, threshold: float = 20.0):
     """
     if isinstance(beta, bool) or not isinstance(beta, (int, float)) or beta <= 0:
         raise ValueError(f"softplus: beta must be a number > 0, got {beta!r}")
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
-        raise TypeError(f"softplus: threshold must be a number, got {threshold!r}")
-    if beta == 1 and threshold == 20:
+    if threshold is not None and (isinstance(threshold, bool)
+                                  or not isinstance(threshold, (int, float))):
+        raise TypeError(f"softplus: threshold must be a number or None, got {threshold!r}")
+    if beta == 1 and threshold is None:
         return Softplus.apply(x)  # the default (tidu.compile's rewrites call this form)
-    return Softplus.apply(x, beta=float(beta), threshold=float(threshold))
+    return Softplus.apply(x, beta=float(beta), threshold=None if threshold is None
+                          else float(threshold))
 
 
 def tanh(x):
@@ -189,11 +197,19 @@ def leaky_relu(x, alpha: float = 0.01):
 
 def softmax(x, axis: int = -1):
     """Probabilities along ``axis``: exp(x) / sum(exp(x)), computed from x - max(x)."""
+    if _ndim(x) == 0 and axis in (0, -1):  # a 0-d tensor: one element along its one axis
+        from .shape import reshape
+
+        return reshape(softmax(reshape(x, (1,)), 0), ())
     return Softmax.apply(x, axis=check_axis(axis, _ndim(x), "softmax"))
 
 
 def log_softmax(x, axis: int = -1):
     """log(softmax(x)) computed as x - logsumexp(x): finite where softmax underflows."""
+    if _ndim(x) == 0 and axis in (0, -1):  # a 0-d tensor: one element along its one axis
+        from .shape import reshape
+
+        return reshape(log_softmax(reshape(x, (1,)), 0), ())
     return LogSoftmax.apply(x, axis=check_axis(axis, _ndim(x), "log_softmax"))
 
 

@@ -77,6 +77,9 @@ class Neg(Function):
 
 
 class Pow(Function):
+    """a ** b with PyTorch's derivatives: d/da is 0 where b == 0 (so x**0 has gradient 0 at
+    x = 0), and d/db is 0 where a == 0 and b >= 0, a^b log(a) elsewhere (NaN for a < 0)."""
+
     def forward(self, a, b):
         self.a, self.b = a, b
         self.out = a ** b
@@ -84,21 +87,27 @@ class Pow(Function):
 
     def backward(self, g):
         a, b = self.a, self.b
-        ga = g * b * a ** (b - 1) if self.needs_grad[0] else None
-        gb = None
+        ga = gb = None
+        if self.needs_grad[0]:
+            with xp.errstate(divide="ignore", invalid="ignore"):
+                ga = xp.where(xp.equal(b, 0), 0, g * b * a ** (b - 1))
         if self.needs_grad[1]:
-            # d(a^b)/db = a^b log a, taken as 0 where a <= 0 (where log a is undefined)
-            safe = xp.where(a > 0, a, 1)
-            gb = g * self.out * xp.log(safe)
+            with xp.errstate(divide="ignore", invalid="ignore"):
+                zero = xp.equal(a, 0) & xp.greater_equal(b, 0)
+                gb = g * xp.where(zero, 0, self.out * xp.log(xp.where(zero, 1, a)))
         return ga, gb
 
     @staticmethod
     def vjp(g, a, b):
-        ga = g * b * a ** (b - 1) if is_tensor(a) else None
-        gb = None
+        ga = gb = None
+        if is_tensor(b) and not is_tensor(a):  # a number base: an array of b's dtype
+            a = xp.asarray(a, dtype=b.dtype)
+        if is_tensor(a):
+            ga = where(b == 0, 0.0, g * b * a ** (b - 1)) if is_tensor(b) else (
+                g * 0.0 if b == 0 else g * b * a ** (b - 1))
         if is_tensor(b):
-            positive = a > 0
-            gb = g * a**b * log(where(positive, a, 1))
+            zero = where(a == 0, 1.0, 0.0) * where(b >= 0, 1.0, 0.0) > 0
+            gb = g * where(zero, 0.0, a ** b * log(where(zero, 1.0, a)))
         return ga, gb
 
 
@@ -241,6 +250,7 @@ class Clip(Function):
 
 
 class Cast(Function):
+    exact_dtype = True
     def forward(self, a, dtype):
         self.dtype = a.dtype
         return a.astype(dtype)

@@ -73,12 +73,16 @@ class Var(Function):
     def forward(self, x, axis=None, keepdims=False, ddof=0):
         self.centered = x - x.mean(axis=axis, keepdims=True)
         self.axis, self.keepdims, self.shape = axis, keepdims, x.shape
+        # n - ddof <= 0 gives inf (or NaN for zero spread), as PyTorch, never an exception
         self.denom = (x.size if axis is None else _count(x.shape, axis)) - ddof
-        return (self.centered**2).sum(axis=axis, keepdims=keepdims) / self.denom
+        self.scale = 1.0 / self.denom if self.denom > 0 else float("inf")
+        with xp.errstate(invalid="ignore"):
+            return (self.centered**2).sum(axis=axis, keepdims=keepdims) * self.scale
 
     def backward(self, g):
         g = expand_reduced(g, self.shape, self.axis, self.keepdims)
-        return g * (2 / self.denom) * self.centered
+        with xp.errstate(invalid="ignore"):
+            return g * (2 * self.scale) * self.centered
 
     @staticmethod
     def vjp(g, x, axis=None, keepdims=False, ddof=0):
