@@ -67,7 +67,7 @@ OPS = [
     case("mish_wide", lambda a: tidu.mish(a * 30), lambda a: F.mish(a * 30), away(6)),
     case("log_sigmoid_wide", lambda a: tidu.log_sigmoid(a * 40),
          lambda a: F.logsigmoid(a * 40), away(6)),
-    case("softplus_threshold_default", lambda a: tidu.softplus(a * 30),
+    case("softplus_threshold_20", lambda a: tidu.softplus(a * 30, threshold=20.0),
          lambda a: F.softplus(a * 30), away(3, 4)),
     case("softmin", tidu.softmin, lambda a: F.softmin(a, -1), normal(3, 4)),
     case("softmin_axis0", lambda a: tidu.softmin(a, axis=0), lambda a: F.softmin(a, 0),
