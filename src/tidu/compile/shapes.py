@@ -192,6 +192,10 @@ RULES.update({
 })
 
 
+# the extended operator set: each family module lists its shape-preserving operations
+RULES.update({c: _elementwise for m in ops.EXTENDED for c in getattr(m, "ELEMENTWISE", ())})
+
+
 def register(cls, rule=None, impure: bool = False):
     """Give a custom operation a shape rule ``rule(shapes, args, kwargs) -> shape``, or mark
     it impure (never run at graph-building time, never merged or folded)."""
