@@ -168,13 +168,21 @@ def test_prod_and_cumprod_gradients_with_zeros_match_torch(torch_check):
     np.testing.assert_array_equal(t.grad.numpy(), [0.0, 6.0, 0.0])
 
 
-def test_std_with_ddof_at_least_n_is_nan_without_warnings():
-    x = tidu.tensor(np.array([[1.0, 2.0], [3.0, 5.0]]), requires_grad=True)
+def test_std_with_ddof_at_least_n_is_inf_or_nan_as_torch_without_warnings():
+    a = np.array([[1.0, 2.0], [3.0, 3.0]])
+    x = tidu.tensor(a, requires_grad=True)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         s = tidu.std(x, 1, ddof=2)
         s.sum().backward()
-    assert np.isnan(s.numpy()).all() and np.isnan(x.grad.numpy()).all()
+        s3 = tidu.std(x, 1, ddof=3)
+    t = torch.tensor(a)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch warns about the degrees of freedom
+        np.testing.assert_array_equal(s.numpy(), torch.std(t, 1, correction=2).numpy())
+        np.testing.assert_array_equal(s3.numpy(), torch.std(t, 1, correction=3).numpy())
+    assert np.isinf(s.numpy()[0]) and np.isnan(s.numpy()[1])
+    assert np.isnan(x.grad.numpy()).all()
 
 
 def test_std_and_norm_have_zero_gradient_where_they_are_zero(torch_check):

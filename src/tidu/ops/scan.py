@@ -115,21 +115,24 @@ def _n(shape, axis) -> int:
 
 
 class Std(Function):
-    """sqrt(sum((x - mean)^2) / (n - ddof)); NaN when ddof >= n; gradient 0 where it is 0."""
+    """sqrt(sum((x - mean)^2) / (n - ddof)); inf (or NaN) when ddof >= n; gradient 0 where
+    it is 0."""
 
     def forward(self, x, axis=None, keepdims=False, ddof=0):
         self.centered = x - x.mean(axis=axis, keepdims=True)
         self.axis, self.keepdims, self.shape = axis, keepdims, x.shape
-        self.denom = _n(x.shape, axis) - ddof
-        ss = (self.centered**2).sum(axis=axis, keepdims=True)
-        self.out = xp.sqrt(ss / self.denom) if self.denom > 0 else xp.full_like(ss, xp.nan)
+        # n - ddof <= 0 gives inf (NaN for zero spread), as PyTorch and tidu.var
+        denom = _n(x.shape, axis) - ddof
+        self.scale = 1.0 / denom if denom > 0 else float("inf")
+        with xp.errstate(invalid="ignore"):
+            self.out = xp.sqrt((self.centered**2).sum(axis=axis, keepdims=True) * self.scale)
         return self.out if keepdims else xp.squeeze(self.out, axis=axis)
 
     def backward(self, g):
         g = expand_reduced(g, self.shape, self.axis, self.keepdims)
         safe = xp.where(self.out == 0, 1, self.out)
-        with xp.errstate(divide="ignore", invalid="ignore"):
-            grad = g * self.centered / (self.denom * safe)
+        with xp.errstate(invalid="ignore"):
+            grad = g * self.centered * self.scale / safe
         return xp.where(self.out == 0, 0, grad)
 
     @staticmethod
@@ -147,7 +150,9 @@ def std(x, axis=None, keepdims: bool = False, ddof: int = 0):
     """Standard deviation over ``axis``: the square root of the sum of squared deviations
     divided by n - ddof (ddof=1: the sample estimate, torch.std's default correction).
 
-    NaN where ddof >= n (no estimate exists); the gradient is 0 where the deviation is 0.
+    Where ddof >= n (no estimate exists) it is inf, or NaN for zero spread, as PyTorch and
+    :func:`tidu.var`, without an exception or a warning; the gradient there is NaN, and it
+    is 0 where the deviation is 0.
 
     >>> import tidu
     >>> float(tidu.std(tidu.tensor([1.0, 3.0])))
