@@ -325,8 +325,3 @@ def quantile(x, q, axis: int | None = None, keepdims: bool = False,
 
 TENSOR_METHODS: tuple = ("sort", "argsort", "topk", "kthvalue", "median", "quantile")
 """Names in this module that are also Tensor methods (bound by tidu.tensor)."""
-
-# NOTE: tidu.ops imports this module as ``sort`` and then star-imports the function ``sort``
-# over that name, so ``tidu.ops.EXTENDED`` holds the function, not the module. Until tidu.ops
-# takes its modules from ``sys.modules``, the function carries the module's two lists.
-sort.__all__, sort.TENSOR_METHODS = __all__, TENSOR_METHODS
