@@ -1,8 +1,495 @@
-"""(filled by issue 13)"""
+"""Layout: repeating and tiling, flipping and rolling, triangles and diagonals, grids, moving
+axes, and cutting a tensor into pieces (chunk, unbind, narrow).
+
+Most are compositions of the primitives of :mod:`tidu.ops.shape` (reshape, broadcast_to,
+permute, getitem), so their gradients and vjp rules come with them: ``tile`` broadcasts
+along a new axis before each axis and merges the pairs; ``flip`` is a negative-step slice.
+``roll``, the triangles and the diagonals are primitives, each beside its transpose.
+:func:`pad_last` spells ``torch.nn.functional.pad``'s flat pad tuple for :func:`tidu.pad`,
+and :class:`PadAdjoint` is the transpose of padding (the vjp of ``shape.Pad``).
+"""
 
 from __future__ import annotations
 
-__all__: list = []
+import math
+import operator
 
-TENSOR_METHODS: tuple = ()
+from .._shapes import check_axis, normalize_axis
+from ..autograd import Function
+from ..backend import xp
+from ..errors import ShapeError
+from ._vjp import is_tensor
+from .shape import Pad, broadcast_to, getitem, pad, permute, reshape
+
+__all__ = [
+    "chunk", "diag", "diagonal", "flip", "meshgrid", "moveaxis", "movedim", "narrow",
+    "pad_last", "repeat", "repeat_interleave", "roll", "tile", "tril", "triu", "unbind",
+    "unflatten",
+]
+
+TENSOR_METHODS: tuple = (
+    "chunk", "diag", "diagonal", "flip", "moveaxis", "movedim", "narrow", "repeat",
+    "repeat_interleave", "roll", "tile", "tril", "triu", "unbind", "unflatten",
+)
 """Names in this module that are also Tensor methods (bound by tidu.tensor)."""
+
+
+# ----- primitives -----
+class Roll(Function):
+    """Shift cyclically along ``axis`` (None: the flattened tensor); the gradient rolls back."""
+
+    def forward(self, x, shifts, axis):
+        self.shifts, self.axis = shifts, axis
+        return xp.roll(x, shifts, axis)
+
+    def backward(self, g):
+        return xp.roll(g, _negated(self.shifts), self.axis)
+
+    @staticmethod
+    def vjp(g, x, shifts, axis):
+        return Roll.apply(g, shifts=_negated(shifts), axis=axis)
+
+
+def _negated(shifts):
+    return -shifts if isinstance(shifts, int) else tuple(-s for s in shifts)
+
+
+class Tril(Function):
+    """Zero the elements above diagonal ``k`` of the last two axes; so is the gradient."""
+
+    def forward(self, x, k=0):
+        self.k = k
+        return xp.tril(x, k)
+
+    def backward(self, g):
+        return xp.tril(g, self.k)
+
+    @staticmethod
+    def vjp(g, x, k=0):
+        return Tril.apply(g, k=k)
+
+
+class Triu(Function):
+    """Zero the elements below diagonal ``k`` of the last two axes; so is the gradient."""
+
+    def forward(self, x, k=0):
+        self.k = k
+        return xp.triu(x, k)
+
+    def backward(self, g):
+        return xp.triu(g, self.k)
+
+    @staticmethod
+    def vjp(g, x, k=0):
+        return Triu.apply(g, k=k)
+
+
+class Diagonal(Function):
+    """Diagonal ``offset`` of the planes (axis1, axis2), as a new last axis (numpy.diagonal)."""
+
+    def forward(self, x, offset=0, axis1=0, axis2=1):
+        self.shape, self.where = x.shape, (offset, axis1, axis2)
+        return xp.diagonal(x, offset, axis1, axis2).copy()  # NumPy's view is read-only
+
+    def backward(self, g):
+        return _embed_diagonal(g, self.shape, *self.where)
+
+    @staticmethod
+    def vjp(g, x, offset=0, axis1=0, axis2=1):
+        return DiagonalScatter.apply(g, x, offset=offset, axis1=axis1, axis2=axis2)
+
+
+class DiagonalScatter(Function):
+    """Zeros shaped like ``like`` with ``g`` (diagonal along its last axis) on diagonal
+    ``offset`` of the planes (axis1, axis2): the transpose of :class:`Diagonal`."""
+
+    def forward(self, g, like, offset=0, axis1=0, axis2=1):
+        self.where = (offset, axis1, axis2)
+        return _embed_diagonal(g, xp.shape(like), offset, axis1, axis2)
+
+    def backward(self, gg):
+        return xp.diagonal(gg, *self.where).copy(), None
+
+    @staticmethod
+    def vjp(gg, g, like, offset=0, axis1=0, axis2=1):
+        return Diagonal.apply(gg, offset=offset, axis1=axis1, axis2=axis2), None
+
+
+def _embed_diagonal(g, shape, offset, axis1, axis2):
+    out = xp.zeros(shape, dtype=g.dtype)
+    planes = xp.moveaxis(out, (axis1, axis2), (-2, -1))  # a writable view of ``out``
+    i = xp.arange(g.shape[-1]) + max(-offset, 0)
+    planes[..., i, i + offset] = g
+    return out
+
+
+class PadAdjoint(Function):
+    """The transpose of ``pad(x, pad_width, mode=mode)`` applied to ``g`` (shaped like the
+    padded output): the gradient of padding, itself differentiable (its transpose is Pad)."""
+
+    def forward(self, g, pad_width, mode="constant"):
+        self.pad_width, self.mode = pad_width, mode
+        return Pad.adjoint_array(g, pad_width, mode)
+
+    def backward(self, gg):
+        return Pad.pad_array(gg, self.pad_width, self.mode)
+
+    @staticmethod
+    def vjp(gg, g, pad_width, mode="constant"):
+        return Pad.apply(gg, pad_width, mode=mode)
+
+
+# ----- helpers -----
+def _ints(value, what: str, op: str) -> tuple:
+    """An int or a sequence of ints as a tuple of ints."""
+    items = value if isinstance(value, (tuple, list)) else (value,)
+    try:
+        if any(isinstance(v, bool) for v in items):
+            raise TypeError
+        return tuple(operator.index(v) for v in items)
+    except TypeError:
+        raise TypeError(f"{op}: {what} must be an int or a sequence of ints, "
+                        f"got {value!r}") from None
+
+
+def _int(value, what: str, op: str) -> int:
+    if isinstance(value, (tuple, list)):
+        raise TypeError(f"{op}: {what} must be an int, got {value!r}")
+    return _ints(value, what, op)[0]
+
+
+def _sizes_arg(sizes: tuple):
+    """``f(x, 2, 3)`` and ``f(x, (2, 3))`` alike."""
+    return sizes[0] if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+
+
+def _slice(x, axis: int, lo: int, hi: int):
+    return getitem(x, (slice(None),) * axis + (slice(lo, hi),))
+
+
+# ----- repeating -----
+def tile(x, reps):
+    """The whole tensor repeated ``reps[i]`` times along axis i (numpy.tile, torch.tile).
+
+    A ``reps`` shorter than ``x.ndim`` is padded with leading 1s; a longer one adds leading
+    axes. Gradients of the copies add up.
+
+    >>> import tidu
+    >>> tidu.tile(tidu.tensor([1.0, 2.0]), 2)
+    tensor([1., 2., 1., 2.])
+    """
+    return _tile(x, _ints(reps, "reps", "tile"), "tile")
+
+
+def repeat(x, *sizes):
+    """torch.Tensor.repeat: the tensor tiled ``sizes[i]`` times along axis i.
+
+    Unlike :func:`tile`, ``sizes`` needs an entry for every axis of ``x`` (more entries add
+    leading axes). Not numpy.repeat: for that (each element repeated), see
+    :func:`repeat_interleave`.
+
+    >>> import tidu
+    >>> tidu.tensor([[1.0, 2.0]]).repeat(2, 2)
+    tensor([[1., 2., 1., 2.],
+            [1., 2., 1., 2.]])
+    """
+    sizes = _ints(_sizes_arg(sizes), "sizes", "repeat")
+    if len(sizes) < x.ndim:
+        raise ShapeError(f"repeat: needs a size for each of the {x.ndim} axes of a tensor of "
+                         f"shape {x.shape}, got {sizes}")
+    return _tile(x, sizes, "repeat")
+
+
+def _tile(x, reps: tuple, op: str):
+    if any(r < 0 for r in reps):
+        raise ValueError(f"{op}: repetitions must be non-negative, got {reps}")
+    nd = max(x.ndim, len(reps))
+    shape = (1,) * (nd - x.ndim) + tuple(x.shape)
+    reps = (1,) * (nd - len(reps)) + reps
+    # a new axis before each axis, broadcast to the repetitions: (r, n) then merges into r * n
+    spread = tuple(v for n in shape for v in (1, n))
+    wide = tuple(v for r, n in zip(reps, shape) for v in (r, n))
+    return reshape(broadcast_to(reshape(x, spread), wide),
+                   tuple(r * n for r, n in zip(reps, shape)))
+
+
+def repeat_interleave(x, repeats, axis: int | None = None):
+    """Each element repeated ``repeats`` times along ``axis`` (torch.repeat_interleave,
+    numpy.repeat); ``repeats`` is an int or a 1-D array of counts, one per element (or one
+    for all). With ``axis=None`` the tensor is flattened first.
+
+    >>> import tidu
+    >>> tidu.repeat_interleave(tidu.tensor([1.0, 2.0]), [1, 3])
+    tensor([1., 2., 2., 2.])
+    """
+    if axis is None:
+        x, axis = reshape(x, (-1,)), 0
+    axis = check_axis(axis, x.ndim, "repeat_interleave")
+    n = x.shape[axis]
+    r = xp.asarray(repeats.data if is_tensor(repeats) else repeats)
+    if r.size == 0:
+        r = r.astype(int)
+    if r.dtype.kind not in "iu" or r.ndim > 1:
+        raise TypeError(f"repeat_interleave: repeats must be an int or a 1-D array of ints, "
+                        f"got {repeats!r}")
+    if (r < 0).any():
+        raise ValueError(f"repeat_interleave: repeats must be non-negative, got {repeats!r}")
+    if r.ndim == 1 and r.size not in (1, n):
+        raise ShapeError(f"repeat_interleave: {r.size} repeats for axis {axis} of length {n} "
+                         f"(tensor of shape {x.shape}); give one per element, or one int")
+    if r.size == 1:  # a new axis after ``axis``, broadcast to the count, merged back
+        k, shp = int(r.reshape(())), tuple(x.shape)
+        wide = shp[:axis + 1] + (k,) + shp[axis + 1:]
+        spread = reshape(x, shp[:axis + 1] + (1,) + shp[axis + 1:])
+        return reshape(broadcast_to(spread, wide), shp[:axis] + (n * k,) + shp[axis + 1:])
+    return getitem(x, (slice(None),) * axis + (xp.repeat(xp.arange(n), r),))
+
+
+# ----- reordering -----
+def flip(x, axis=None):
+    """The elements in reverse order along ``axis`` (an int or a tuple; None: every axis, as
+    numpy.flip). ``torch.flip(x, dims)`` is ``flip(x, dims)``.
+
+    >>> import tidu
+    >>> tidu.flip(tidu.tensor([[1.0, 2.0], [3.0, 4.0]]), 1)
+    tensor([[2., 1.],
+            [4., 3.]])
+    """
+    axes = range(x.ndim) if axis is None else normalize_axis(axis, x.ndim, "flip")
+    return getitem(x, tuple(slice(None, None, -1) if i in axes else slice(None)
+                            for i in range(x.ndim)))
+
+
+def roll(x, shifts, axis=None):
+    """Elements shifted by ``shifts`` along ``axis``, those pushed off one end coming back at
+    the other (torch.roll, numpy.roll). ``axis=None`` rolls the flattened tensor and keeps
+    the shape; with several axes, give one shift each (or one for all).
+
+    >>> import tidu
+    >>> tidu.roll(tidu.tensor([1.0, 2.0, 3.0]), 1)
+    tensor([3., 1., 2.])
+    """
+    s = _ints(shifts, "shifts", "roll")
+    if axis is None:
+        if len(s) != 1:
+            raise ValueError(f"roll: with axis=None, shifts must be one int, got {shifts!r}")
+        return Roll.apply(x, shifts=s[0], axis=None)
+    axes = tuple(check_axis(a, x.ndim, "roll") for a in _ints(axis, "axis", "roll"))
+    if len(s) == 1:
+        s = s * len(axes)
+    if len(s) != len(axes):
+        raise ValueError(f"roll: {len(s)} shifts for {len(axes)} axes; give one shift per axis")
+    return Roll.apply(x, shifts=s, axis=axes)
+
+
+def movedim(x, source, destination):
+    """The axes ``source`` moved to the positions ``destination`` (ints or sequences), the
+    other axes keeping their order (torch.movedim, numpy.moveaxis).
+
+    >>> import tidu
+    >>> tidu.movedim(tidu.zeros(2, 3, 4), 0, -1).shape
+    (3, 4, 2)
+    """
+    src = tuple(check_axis(a, x.ndim, "movedim") for a in _ints(source, "source", "movedim"))
+    dst = tuple(check_axis(a, x.ndim, "movedim")
+                for a in _ints(destination, "destination", "movedim"))
+    if len(src) != len(dst):
+        raise ValueError(f"movedim: source {source!r} and destination {destination!r} need "
+                         "the same number of axes")
+    if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise ShapeError(f"movedim: source {source!r} or destination {destination!r} names an "
+                         "axis twice")
+    order = [i for i in range(x.ndim) if i not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return permute(x, tuple(order))
+
+
+moveaxis = movedim  # NumPy's name
+
+
+def unflatten(x, axis: int, sizes):
+    """Axis ``axis`` split into axes of ``sizes`` (one may be -1), as torch.unflatten.
+
+    >>> import tidu
+    >>> tidu.unflatten(tidu.zeros(2, 12), 1, (3, -1)).shape
+    (2, 3, 4)
+    """
+    a = check_axis(axis, x.ndim, "unflatten")
+    sizes = _ints(sizes, "sizes", "unflatten")
+    n = x.shape[a]
+    known = math.prod(s for s in sizes if s != -1)
+    fits = known == n if -1 not in sizes else known > 0 and n % known == 0
+    if not sizes or sizes.count(-1) > 1 or any(s < -1 for s in sizes) or not fits:
+        raise ShapeError(f"unflatten: sizes {sizes} do not multiply to {n}, the length of axis "
+                         f"{axis} of a tensor of shape {x.shape} (one size may be -1)")
+    if -1 in sizes:
+        sizes = tuple(n // known if s == -1 else s for s in sizes)
+    return reshape(x, tuple(x.shape[:a]) + sizes + tuple(x.shape[a + 1:]))
+
+
+# ----- triangles and diagonals -----
+def tril(x, k: int = 0):
+    """The lower triangle of the last two axes: elements above diagonal ``k`` become 0
+    (torch.tril; k > 0 keeps diagonals above the main one, k < 0 drops more).
+
+    >>> import tidu
+    >>> tidu.tril(tidu.ones(2, 2))
+    tensor([[1., 0.],
+            [1., 1.]])
+    """
+    if x.ndim < 2:
+        raise ShapeError(f"tril: needs at least 2 axes, got a tensor of shape {x.shape}")
+    return Tril.apply(x, k=_int(k, "k", "tril"))
+
+
+def triu(x, k: int = 0):
+    """The upper triangle of the last two axes: elements below diagonal ``k`` become 0
+    (torch.triu).
+
+    >>> import tidu
+    >>> tidu.triu(tidu.ones(2, 2))
+    tensor([[1., 1.],
+            [0., 1.]])
+    """
+    if x.ndim < 2:
+        raise ShapeError(f"triu: needs at least 2 axes, got a tensor of shape {x.shape}")
+    return Triu.apply(x, k=_int(k, "k", "triu"))
+
+
+def diagonal(x, offset: int = 0, axis1: int = 0, axis2: int = 1):
+    """Diagonal ``offset`` of the planes spanned by ``axis1`` and ``axis2``, as a new last
+    axis (torch.diagonal, numpy.diagonal); offset > 0 is above the main diagonal.
+
+    >>> import tidu
+    >>> tidu.diagonal(tidu.tensor([[1.0, 2.0], [3.0, 4.0]]), 1)
+    tensor([2.])
+    """
+    if x.ndim < 2:
+        raise ShapeError(f"diagonal: needs at least 2 axes, got a tensor of shape {x.shape}")
+    a1, a2 = check_axis(axis1, x.ndim, "diagonal"), check_axis(axis2, x.ndim, "diagonal")
+    if a1 == a2:
+        raise ShapeError(f"diagonal: axis1 and axis2 must differ, both are axis {a1}")
+    return Diagonal.apply(x, offset=_int(offset, "offset", "diagonal"), axis1=a1, axis2=a2)
+
+
+def diag(x, k: int = 0):
+    """A 1-D tensor put on diagonal ``k`` of a square matrix of zeros, or diagonal ``k`` of a
+    2-D tensor (torch.diag, numpy.diag).
+
+    >>> import tidu
+    >>> tidu.diag(tidu.tensor([1.0, 2.0]))
+    tensor([[1., 0.],
+            [0., 2.]])
+    """
+    k = _int(k, "k", "diag")
+    if x.ndim == 2:
+        return diagonal(x, k)
+    if x.ndim != 1:
+        raise ShapeError(f"diag: needs a 1-D or 2-D tensor, got shape {x.shape}")
+    n = x.shape[0] + abs(k)
+    like = xp.broadcast_to(xp.zeros((), dtype=x.dtype), (n, n))  # only its shape is read
+    return DiagonalScatter.apply(x, like, offset=k, axis1=0, axis2=1)
+
+
+# ----- grids -----
+def meshgrid(*tensors, indexing: str = "ij") -> tuple:
+    """Coordinate grids of 0-D or 1-D tensors, each broadcast to the shape of all (torch.meshgrid).
+
+    ``indexing="ij"`` (torch's default): output axis i follows input i. ``"xy"`` (numpy's
+    default, Cartesian): the first two axes swap. Each grid's gradient sums back into its
+    input. A single list of tensors works too.
+
+    >>> import tidu
+    >>> gx, gy = tidu.meshgrid(tidu.zeros(2), tidu.zeros(3))
+    >>> gx.shape, gy.shape
+    ((2, 3), (2, 3))
+    """
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if not tensors:
+        raise ValueError("meshgrid: needs at least one tensor")
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    bad = [t.shape for t in tensors if t.ndim > 1]
+    if bad:
+        raise ShapeError(f"meshgrid: needs 0-D or 1-D tensors, got shapes {bad}")
+    axes = list(range(len(tensors)))
+    if indexing == "xy" and len(axes) > 1:
+        axes[0], axes[1] = 1, 0
+    full = [1] * len(tensors)
+    for t, a in zip(tensors, axes):
+        full[a] = math.prod(t.shape)
+    grids = []
+    for t, a in zip(tensors, axes):
+        column = tuple(-1 if i == a else 1 for i in range(len(tensors)))
+        grids.append(broadcast_to(reshape(t, column), tuple(full)))
+    return tuple(grids)
+
+
+# ----- pieces -----
+def chunk(x, chunks: int, axis: int = 0) -> tuple:
+    """``x`` cut along ``axis`` into pieces of ceil(n / chunks) elements, the last smaller
+    (torch.chunk: there may be fewer than ``chunks`` pieces, e.g. 6 in 4 gives 2, 2, 2).
+
+    >>> import tidu
+    >>> [p.shape for p in tidu.chunk(tidu.zeros(5), 3)]
+    [(2,), (2,), (1,)]
+    """
+    if isinstance(chunks, bool) or not isinstance(chunks, int) or chunks < 1:
+        raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
+    a = check_axis(axis, x.ndim, "chunk")
+    n = x.shape[a]
+    if n == 0:
+        return tuple(_slice(x, a, 0, 0) for _ in range(chunks))
+    step = -(-n // chunks)
+    return tuple(_slice(x, a, lo, min(lo + step, n)) for lo in range(0, n, step))
+
+
+def unbind(x, axis: int = 0) -> tuple:
+    """The slices of ``x`` along ``axis``, that axis removed (torch.unbind).
+
+    >>> import tidu
+    >>> [p.shape for p in tidu.unbind(tidu.zeros(2, 3), 1)]
+    [(2,), (2,), (2,)]
+    """
+    a = check_axis(axis, x.ndim, "unbind")
+    return tuple(getitem(x, (slice(None),) * a + (i,)) for i in range(x.shape[a]))
+
+
+def narrow(x, axis: int, start: int, length: int):
+    """Elements ``start`` to ``start + length`` of ``axis`` (torch.narrow; a negative start
+    counts from the end).
+
+    >>> import tidu
+    >>> tidu.narrow(tidu.tensor([1.0, 2.0, 3.0, 4.0]), 0, 1, 2)
+    tensor([2., 3.])
+    """
+    a = check_axis(axis, x.ndim, "narrow")
+    n = x.shape[a]
+    start, length = _int(start, "start", "narrow"), _int(length, "length", "narrow")
+    if not -n <= start <= n:
+        raise ShapeError(f"narrow: start {start} is out of range for axis {axis} of length {n}")
+    if start < 0:
+        start += n
+    if length < 0 or start + length > n:
+        raise ShapeError(f"narrow: start {start} + length {length} exceeds the length {n} of "
+                         f"axis {axis} (tensor of shape {x.shape})")
+    return _slice(x, a, start, start + length)
+
+
+def pad_last(x, pad_width, mode: str = "constant", value: float = 0.0):
+    """torch.nn.functional.pad's spelling of :func:`tidu.pad`: a flat tuple of (before, after)
+    pairs for the last axes, the last axis first (``(1, 1, 2, 2)`` pads the last axis by 1 and
+    the one before by 2). Negative widths crop; modes as in :func:`tidu.pad`.
+
+    >>> import tidu
+    >>> tidu.pad_last(tidu.ones(1, 2), (1, 0, 0, 1)).shape
+    (2, 3)
+    """
+    p = _ints(pad_width, "pad_width", "pad_last")
+    if len(p) % 2 or len(p) > 2 * x.ndim:
+        raise ShapeError(f"pad_last: pad_width {pad_width!r} needs an even number of widths, "
+                         f"at most two per axis of a tensor of shape {x.shape}")
+    pairs = [(0, 0)] * (x.ndim - len(p) // 2) + [p[i:i + 2] for i in range(len(p) - 2, -1, -2)]
+    return pad(x, xp.asarray(pairs, dtype=int).reshape(x.ndim, 2), value, mode=mode)
