@@ -133,3 +133,23 @@ def functions_of(module) -> list:
     """The Function subclasses a module defines."""
     return [obj for _, obj in inspect.getmembers(module, inspect.isclass)
             if issubclass(obj, tidu.Function) and obj.__module__ == module.__name__]
+
+
+def table_tests(table):
+    """The three parametrized tests of a table file: torch, gradcheck and the vjp rules.
+
+    Use ``test_matches_torch, test_gradcheck, test_vjp = table_tests(OPS)``.
+    """
+    @pytest.mark.parametrize("c", table)
+    def test_matches_torch(c, torch_check):
+        check_torch(c, torch_check)
+
+    @pytest.mark.parametrize("c", table)
+    def test_gradcheck(c):
+        check_gradcheck(c)
+
+    @pytest.mark.parametrize("c", table)
+    def test_vjp(c):
+        check_vjp(c)
+
+    return test_matches_torch, test_gradcheck, test_vjp

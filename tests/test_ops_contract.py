@@ -12,12 +12,10 @@ from hypothesis import strategies as st
 import tidu
 from _optable import (
     case,
-    check_gradcheck,
-    check_torch,
-    check_vjp,
     functions_of,
     missing_from,
     normal,
+    table_tests,
 )
 
 
@@ -92,19 +90,7 @@ OPS = [
 ]
 
 
-@pytest.mark.parametrize("c", OPS)
-def test_matches_torch(c, torch_check):
-    check_torch(c, torch_check)
-
-
-@pytest.mark.parametrize("c", OPS)
-def test_gradcheck(c):
-    check_gradcheck(c)
-
-
-@pytest.mark.parametrize("c", OPS)
-def test_vjp(c):
-    check_vjp(c)
+test_matches_torch, test_gradcheck, test_vjp = table_tests(OPS)
 
 
 def test_every_public_op_is_in_the_table():

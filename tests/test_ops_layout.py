@@ -12,7 +12,12 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import tidu
-from _optable import case, check_gradcheck, check_torch, check_vjp, missing_from, normal
+from _optable import (
+    case,
+    missing_from,
+    normal,
+    table_tests,
+)
 from tidu.errors import ShapeError
 
 T = torch
@@ -149,19 +154,7 @@ OPS = [
 ]
 
 
-@pytest.mark.parametrize("c", OPS)
-def test_matches_torch(c, torch_check):
-    check_torch(c, torch_check)
-
-
-@pytest.mark.parametrize("c", OPS)
-def test_gradcheck(c):
-    check_gradcheck(c)
-
-
-@pytest.mark.parametrize("c", OPS)
-def test_vjp(c):
-    check_vjp(c)
+test_matches_torch, test_gradcheck, test_vjp = table_tests(OPS)
 
 
 def test_every_public_name_has_a_row():

@@ -21,11 +21,9 @@ import tidu
 from _optable import (
     away,
     case,
-    check_gradcheck,
-    check_torch,
-    check_vjp,
     missing_from,
     normal,
+    table_tests,
 )
 
 
@@ -145,19 +143,7 @@ OPS = [
 ]
 
 
-@pytest.mark.parametrize("c", OPS)
-def test_matches_torch(c, torch_check):
-    check_torch(c, torch_check)
-
-
-@pytest.mark.parametrize("c", OPS)
-def test_gradcheck(c):
-    check_gradcheck(c)
-
-
-@pytest.mark.parametrize("c", OPS)
-def test_vjp(c):
-    check_vjp(c)
+test_matches_torch, test_gradcheck, test_vjp = table_tests(OPS)
 
 
 def test_every_public_name_has_a_row():

@@ -16,12 +16,10 @@ from hypothesis.extra import numpy as hnp
 import tidu
 from _optable import (
     case,
-    check_gradcheck,
-    check_torch,
-    check_vjp,
     distinct,
     functions_of,
     missing_from,
+    table_tests,
 )
 
 SORT = importlib.import_module("tidu.ops.sort")  # tidu.ops.sort is also the function's name
@@ -93,19 +91,7 @@ for _mode in ("lower", "higher", "midpoint", "nearest"):
     ))
 
 
-@pytest.mark.parametrize("c", OPS)
-def test_matches_torch(c, torch_check):
-    check_torch(c, torch_check)
-
-
-@pytest.mark.parametrize("c", OPS)
-def test_gradcheck(c):
-    check_gradcheck(c)
-
-
-@pytest.mark.parametrize("c", OPS)
-def test_vjp(c):
-    check_vjp(c)
+test_matches_torch, test_gradcheck, test_vjp = table_tests(OPS)
 
 
 def test_every_public_name_has_a_row_and_every_function_a_vjp():

@@ -10,6 +10,7 @@ from ..autograd import Function
 from ..backend import xp
 from ..errors import ShapeError, TiduError
 from ..ops.contract import einsum
+from ..ops.layout import Tril, Triu
 from ..ops.shape import expand_dims, permute
 
 
@@ -72,41 +73,13 @@ class EyeLike(Function):
         return None
 
 
-class Tril(Function):
-    """The lower triangle (diagonal ``k`` and below) of each matrix; zeros above."""
-
-    def forward(self, x, k=0):
-        self.k = k
-        return xp.tril(x, k)
-
-    def backward(self, g):
-        return xp.tril(g, self.k)
-
-    @staticmethod
-    def vjp(g, x, k=0):
-        return Tril.apply(g, k=k)
-
-
-class Triu(Function):
-    """The upper triangle (diagonal ``k`` and above) of each matrix; zeros below."""
-
-    def forward(self, x, k=0):
-        self.k = k
-        return xp.triu(x, k)
-
-    def backward(self, g):
-        return xp.triu(g, self.k)
-
-    @staticmethod
-    def vjp(g, x, k=0):
-        return Triu.apply(g, k=k)
-
-
 def tril(x, k: int = 0):
+    """The lower triangle (tidu.ops.layout's Tril, without the wrapper's checks)."""
     return Tril.apply(x, k=k)
 
 
 def triu(x, k: int = 0):
+    """The upper triangle (tidu.ops.layout's Triu)."""
     return Triu.apply(x, k=k)
 
 
