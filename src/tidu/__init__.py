@@ -81,6 +81,7 @@ from .ops.scan import *
 from .ops.sort import *
 from .backend import get_default_dtype, set_default_dtype
 from .random import get_generator, manual_seed
+from .registry import register_serializable
 from .safety import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .tensor import Tensor, tensor
 

@@ -21,6 +21,7 @@ from collections.abc import Callable
 import numpy as np
 
 from . import losses as losses_mod
+from . import registry
 from .autograd import no_grad
 from .errors import ShapeError
 from .tensor import Tensor
@@ -346,28 +347,31 @@ def get(identifier, loss=None) -> Metric:
     >>> get("accuracy", loss="categorical_crossentropy")
     CategoricalAccuracy(name='accuracy')
     """
-    if identifier is None:
-        raise ValueError("metrics.get: no metric given (None); pass a name such as "
-                         "'accuracy', a Metric, or a function")
-    if isinstance(identifier, Metric):
-        return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Metric):
-        return identifier()
-    if isinstance(identifier, str):
-        for cls in _CLASSES:
-            if identifier == cls.__name__:
-                return cls()
+    if isinstance(identifier, str) and identifier not in _BY_CLASS:
         key = identifier.strip().lower()
         if key in ("accuracy", "acc"):
             return _accuracy_for(loss, identifier)
-        if key in _METRICS:
-            return _METRICS[key](name=identifier)
-        if key in losses_mod.ALIASES:
+        if key in losses_mod.ALIASES and key not in _METRICS:
             return _loss_metric(losses_mod.ALIASES[key], identifier)
-        known = sorted({"accuracy", "acc", *_METRICS, *losses_mod.ALIASES})
-        raise ValueError(f"Unknown metric {identifier!r}. Known names: {', '.join(known)} "
-                         "(or a class name such as 'BinaryAccuracy')")
-    if callable(identifier):
-        return MeanMetricWrapper(identifier)
-    raise TypeError(f"metrics.get: expected a name, a Metric, or a function (y_true, y_pred) "
-                    f"-> array, got {type(identifier).__name__} {identifier!r}")
+    return registry.resolve("metric", identifier)
+
+
+_BY_CLASS = {c.__name__: c for c in _CLASSES}
+
+
+def _make(found, name: str, alias: bool) -> Metric:
+    """A name keeps its spelling as the metric's name (History's keys); a class name, a
+    registered class or a function are used as they are."""
+    if alias:
+        return found(name=name)
+    return found() if isinstance(found, type) else MeanMetricWrapper(found)
+
+
+registry.define_kind(
+    "metric", where="metrics.get", capital=True, base=Metric,
+    classes=_BY_CLASS, aliases=_METRICS, make=_make,
+    wrap=MeanMetricWrapper, extra_names=("accuracy", "acc", *losses_mod.ALIASES),
+    none="metrics.get: no metric given (None); pass a name such as 'accuracy', a Metric, "
+         "or a function",
+    expected="a name, a Metric, or a function (y_true, y_pred) -> array",
+    hint=" (or a class name such as 'BinaryAccuracy')")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .. import ops
+from .. import ops, registry
 from ..backend import xp
 from ..errors import ShapeError
 from ..tensor import Tensor
@@ -372,7 +372,7 @@ _FUNCTIONS = {
 
 def serialize(loss: Loss) -> dict:
     """``{'class_name': ..., 'config': ...}``, which :func:`get` turns back into the loss."""
-    return {"class_name": type(loss).__name__, "config": loss.get_config()}
+    return registry.serialize(loss, "loss")
 
 
 def get(identifier) -> Loss:
@@ -395,33 +395,18 @@ def get(identifier) -> Loss:
     >>> tidu.losses.get("mse")
     MeanSquaredError(name='mean_squared_error', reduction='sum_over_batch_size')
     """
-    if identifier is None:
-        raise ValueError("losses.get: no loss given (None); pass a name such as "
-                         "'categorical_crossentropy' or 'mse', a Loss, or a function")
-    if isinstance(identifier, Loss):
-        return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Loss):
-        return identifier()
-    if isinstance(identifier, str):
-        return _by_name(identifier)()
-    if isinstance(identifier, dict):
-        if "class_name" not in identifier:
-            raise ValueError(f"losses.get: a dict needs 'class_name' (and 'config'), got keys "
-                             f"{sorted(identifier)}")
-        return _by_name(identifier["class_name"]).from_config(identifier.get("config", {}))
-    if callable(identifier):
-        cls = _FUNCTIONS.get(identifier)
-        return cls() if cls is not None else LossFunctionWrapper(identifier)
-    raise TypeError(f"losses.get: expected a name, a Loss, or a function (y_true, y_pred) -> "
-                    f"Tensor, got {type(identifier).__name__} {identifier!r}")
+    return registry.resolve("loss", identifier)
 
 
-def _by_name(name: str) -> type:
-    for cls in CLASSES:
-        if name == cls.__name__:
-            return cls
-    cls = ALIASES.get(name.strip().lower())
-    if cls is None:
-        raise ValueError(f"Unknown loss {name!r}. Known names: {', '.join(sorted(ALIASES))} "
-                         "(or a class name such as 'MeanSquaredError')")
-    return cls
+def _wrap(fn) -> Loss:
+    cls = _FUNCTIONS.get(fn)
+    return cls() if cls is not None else LossFunctionWrapper(fn)
+
+
+registry.define_kind(
+    "loss", where="losses.get", capital=True, base=Loss,
+    classes={c.__name__: c for c in CLASSES}, aliases=ALIASES, wrap=_wrap,
+    none="losses.get: no loss given (None); pass a name such as 'categorical_crossentropy' "
+         "or 'mse', a Loss, or a function",
+    expected="a name, a Loss, or a function (y_true, y_pred) -> Tensor",
+    hint=" (or a class name such as 'MeanSquaredError')")

@@ -20,7 +20,7 @@ backpropagation. Keras 3's other names, with its defaults: 'elu', 'selu', 'celu'
 
 from __future__ import annotations
 
-from .. import ops
+from .. import ops, registry
 from ..autograd import Function
 from ..backend import xp
 
@@ -187,24 +187,20 @@ def get(identifier):
         ValueError: an unknown name (the message lists the known ones).
         TypeError: neither a name nor a callable.
     """
-    if identifier is None:
-        return linear
-    if isinstance(identifier, str):
-        fn = _BY_NAME.get(identifier.lower())
-        if fn is None:
-            raise ValueError(f"unknown activation '{identifier}'; known names: "
-                             f"{sorted(_BY_NAME)}, or pass a callable")
-        return fn
-    if callable(identifier):
-        return identifier
-    raise TypeError(f"activation must be a name such as 'relu', a callable or None, got "
-                    f"{type(identifier).__name__}")
+    return registry.resolve("activation", identifier)
+
+
+registry.define_kind(
+    "activation", where="activations.get", base=None, classes={}, aliases=_BY_NAME,
+    make=lambda found, name, alias: found, wrap=lambda fn: fn, none=linear,
+    expected="a name such as 'relu', a callable or None", hint=", or pass a callable")
 
 
 def serialize(fn) -> str | None:
-    """The name of a known activation function, or None for any other callable."""
+    """The name of a known activation function (built-in or registered), or None for any
+    other callable."""
     for table in (((f, n) for n, f in _BY_NAME.items()), _ALIASES.items()):
         for f, name in table:
             if f is fn:
                 return name
-    return None
+    return registry.function_name(fn, "activation")

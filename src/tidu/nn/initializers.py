@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from .. import backend
+from .. import backend, registry
 from ..random import get_generator
 
 # std of a standard normal truncated to [-2, 2]: divide by it so the truncated draws keep
@@ -307,20 +307,11 @@ def get(identifier):
         ValueError: an unknown name.
         TypeError: anything else.
     """
-    if identifier is None or isinstance(identifier, Initializer):
-        return identifier
-    if isinstance(identifier, str):
-        cls = _BY_NAME.get(identifier.lower()) or _BY_CLASS.get(identifier)
-        if cls is None:
-            raise ValueError(f"unknown initializer '{identifier}'; known names: "
-                             f"{sorted(_BY_NAME)}")
-        return cls()
-    if isinstance(identifier, dict) and "class_name" in identifier:
-        cls = _BY_CLASS.get(identifier["class_name"]) or _BY_NAME.get(identifier["class_name"])
-        if cls is None:
-            raise ValueError(f"unknown initializer class '{identifier['class_name']}'")
-        return cls.from_config(identifier.get("config", {}))
-    if callable(identifier):
-        return identifier
-    raise TypeError(f"cannot interpret {identifier!r} as an initializer: give a name such as "
-                    "'glorot_uniform', an Initializer or a callable (shape, dtype) -> array")
+    return registry.resolve("initializer", identifier)
+
+
+registry.define_kind(
+    "initializer", where="initializers.get", base=Initializer, classes=_BY_CLASS,
+    aliases=_BY_NAME, wrap=lambda fn: fn, none=None,
+    expected="a name such as 'glorot_uniform', an Initializer or a callable (shape, dtype) "
+             "-> array")

@@ -18,7 +18,7 @@ descent step with learning rate lr is ``w := w * (1 - 2 * lr * l2) - lr * dLoss/
 
 from __future__ import annotations
 
-from .. import ops
+from .. import ops, registry
 from ..tensor import Tensor
 
 
@@ -121,20 +121,11 @@ def get(identifier):
 
     A name gives Keras's default coefficients (0.01).
     """
-    if identifier is None or isinstance(identifier, Regularizer):
-        return identifier
-    if isinstance(identifier, str):
-        key = identifier.lower()
-        if key not in _BY_NAME:
-            raise ValueError(f"unknown regularizer '{identifier}'; known names: "
-                             f"{sorted(_BY_NAME)}")
-        return l1_l2() if key in ("l1_l2", "l1l2") else _BY_NAME[key]()
-    if isinstance(identifier, dict) and "class_name" in identifier:
-        cls = _BY_CLASS.get(identifier["class_name"])
-        if cls is None:
-            raise ValueError(f"unknown regularizer class '{identifier['class_name']}'")
-        return cls.from_config(identifier.get("config", {}))
-    if callable(identifier):
-        return identifier
-    raise TypeError(f"cannot interpret {identifier!r} as a regularizer: give 'l1', 'l2', "
-                    "'l1_l2', a Regularizer or a callable")
+    return registry.resolve("regularizer", identifier)
+
+
+registry.define_kind(
+    "regularizer", where="regularizers.get", base=Regularizer, classes=_BY_CLASS,
+    aliases={**_BY_NAME, "l1_l2": l1_l2, "l1l2": l1_l2}, wrap=lambda fn: fn, none=None,
+    make=lambda found, name, alias: found() if alias or isinstance(found, type) else found,
+    expected="'l1', 'l2', 'l1_l2', a Regularizer or a callable")

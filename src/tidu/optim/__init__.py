@@ -19,6 +19,7 @@ rate schedules live in :mod:`tidu.optim.schedules`; ``clip_grad_norm_`` and
 
 from __future__ import annotations
 
+from .. import registry
 from . import schedules
 from .adagrad import Adagrad, adagrad_update
 from .adam import Adam, AdamW, adam_update
@@ -49,33 +50,21 @@ def get(identifier) -> Optimizer:
     >>> tidu.optim.get("RMSprop")
     RMSprop(learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-07, centered=False)
     """
-    if isinstance(identifier, Optimizer):
-        return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Optimizer):
-        return identifier()
-    if isinstance(identifier, str):
-        return _by_name(identifier)()
-    if isinstance(identifier, dict):
-        if "class_name" not in identifier:
-            raise ValueError("optim.get: a dict needs 'class_name' (and 'config'), got keys "
-                             f"{sorted(identifier)}")
-        return _by_name(identifier["class_name"]).from_config(identifier.get("config", {}))
-    raise TypeError("optim.get: expected an optimizer name such as 'rmsprop', an Optimizer "
-                    f"or a config dict, got {type(identifier).__name__} {identifier!r}")
+    return registry.resolve("optimizer", identifier)
 
 
-def _by_name(name) -> type:
-    cls = _BY_NAME.get(str(name).lower())
-    if cls is None:
-        raise ValueError(f"optim.get: unknown optimizer {name!r}; known names: "
-                         f"{sorted(_BY_NAME)} (case-insensitive)")
-    return cls
+registry.define_kind(
+    "optimizer", where="optim.get", base=Optimizer,
+    classes={c.__name__: c for c in (SGD, RMSprop, Adam, AdamW, Adagrad)}, aliases=_BY_NAME,
+    none="optim.get: no optimizer given (None); pass a name such as 'rmsprop'",
+    expected="an optimizer name such as 'rmsprop', an Optimizer or a config dict",
+    hint=" (case-insensitive)")
 
 
 def serialize(optimizer: Optimizer) -> dict:
     """``{'class_name': ..., 'config': ...}``: plain data that :func:`get` turns back into an
     optimizer with the same hyperparameters (and no state: see ``state_dict``)."""
-    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+    return registry.serialize(optimizer, "optimizer")
 
 
 __all__ = [

@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from .. import registry
+
 
 class LearningRateSchedule:
     """Base class: a callable ``step -> learning rate`` with a ``get_config``.
@@ -174,7 +176,7 @@ _SCHEDULES = {cls.__name__: cls for cls in (StepDecay, ExponentialDecay, CosineD
 
 def serialize(schedule: LearningRateSchedule) -> dict:
     """``{'class_name': ..., 'config': ...}`` of a schedule (plain data)."""
-    return {"class_name": type(schedule).__name__, "config": schedule.get_config()}
+    return registry.serialize(schedule, "schedule")
 
 
 def deserialize(config: dict) -> LearningRateSchedule:
@@ -186,11 +188,12 @@ def deserialize(config: dict) -> LearningRateSchedule:
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError("schedules.deserialize: expected a dict with 'class_name' and "
                          f"'config', got {config!r}")
-    cls = _SCHEDULES.get(config["class_name"])
-    if cls is None:
-        raise ValueError(f"schedules.deserialize: unknown schedule {config['class_name']!r}; "
-                         f"known: {sorted(_SCHEDULES)}")
-    return cls.from_config(dict(config.get("config", {})))
+    return registry.resolve("schedule", config)
+
+
+registry.define_kind(
+    "schedule", where="schedules.deserialize", base=LearningRateSchedule, classes=_SCHEDULES,
+    expected="a schedule, its name or its config dict")
 
 
 Schedule = Callable[[int], float]
