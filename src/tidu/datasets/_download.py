@@ -4,6 +4,10 @@ Every file is checked against its published SHA-256 before it is read, whether i
 the user or downloaded, so a corrupt or truncated file is reported and never loaded. Downloads go
 to a temporary file beside the target and are moved into place (``os.replace``) only once their
 checksum matches, so an interrupted or bad download never leaves a file in the cache.
+Each try has an overall deadline (``DEADLINE_S``) besides the per-read timeout (``TIMEOUT_S``),
+so a mirror that trickles bytes is abandoned. Leftovers of killed downloads are removed by the
+next download into the same folder (``tidu.io.atomic_write``'s rule; older ``.part`` files once
+untouched for longer than any download may last).
 
 Environment variables:
     TIDU_DATASETS: a root folder holding one folder per data set (``mnist/``,
@@ -19,19 +23,23 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import sys
-import tempfile
+import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import TiduError
+from ..io import atomic_write
 
 ENV_ROOT = "TIDU_DATASETS"
 ENV_CACHE = "TIDU_CACHE"
 ENV_MIRROR = "TIDU_DATASETS_MIRROR"
-TIMEOUT_S = 60.0
+TIMEOUT_S = 60.0  # per read
+DEADLINE_S = 900.0  # per download try, all reads together
+_LEGACY_PART = re.compile(r"^\..+\.[a-z0-9_]{8}\.part$")  # tempfile names of tidu <= 0.1
 _CHUNK = 1 << 20
 
 # (resolved path, size, mtime_ns) -> sha256 of files already verified in this process.
@@ -108,26 +116,54 @@ def verify_file(path: str | os.PathLike, spec: FileSpec) -> Path:
     return path
 
 
+class _Mismatch(Exception):
+    """Raised inside the write of a download whose bytes are not the published ones."""
+
+
 def _fetch_one(url: str, out, limit: int) -> tuple[str, int]:
     """Stream ``url`` into the open file ``out``; return (sha256, bytes), reading at most
-    ``limit + 1`` bytes so that an oversized answer is caught without reading it all."""
+    ``limit + 1`` bytes so that an oversized answer is caught without reading it all.
+
+    Raises:
+        TimeoutError: the download took longer than ``DEADLINE_S`` (or a read ``TIMEOUT_S``).
+    """
     import urllib.request
 
     digest, size = hashlib.sha256(), 0
+    deadline = time.monotonic() + DEADLINE_S
     # A fresh opener per call honours the current proxy environment variables.
     opener = urllib.request.build_opener()
-    with opener.open(url, timeout=TIMEOUT_S) as response:
-        while size <= limit and (chunk := response.read(min(_CHUNK, limit + 1 - size))):
+    with opener.open(url, timeout=min(TIMEOUT_S, DEADLINE_S)) as response:
+        # read1 returns what one socket read delivers, so the deadline is checked even when
+        # a mirror trickles a byte at a time.
+        while size <= limit and (chunk := response.read1(min(_CHUNK, limit + 1 - size))):
             digest.update(chunk)
             out.write(chunk)
             size += len(chunk)
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"abandoned after the {DEADLINE_S:g} s deadline with {size} of {limit} "
+                    "bytes (the mirror is too slow; set tidu.datasets._download.DEADLINE_S "
+                    "or use another mirror)")
     return digest.hexdigest(), size
+
+
+def _remove_legacy_parts(folder: Path) -> None:
+    """Remove ``.part`` files of killed downloads of tidu <= 0.1 once no download can still
+    be writing them."""
+    now = time.time()
+    for p in folder.iterdir():
+        if _LEGACY_PART.match(p.name):
+            with contextlib.suppress(OSError):
+                if now - p.stat().st_mtime > DEADLINE_S + TIMEOUT_S and p.is_file():
+                    p.unlink()
 
 
 def download(folder: str | os.PathLike, spec: FileSpec, mirrors: Sequence[str]) -> Path:
     """Download ``spec`` into ``folder`` from the first mirror that delivers the published
-    bytes. Each try writes a temporary file in ``folder``, checks its SHA-256, and only then
-    moves it into place; a failed try leaves nothing behind and the next mirror is tried.
+    bytes. Each try writes a temporary file in ``folder`` (``tidu.io.atomic_write``), checks
+    its SHA-256, and only then moves it into place; a failed try (including one past the
+    ``DEADLINE_S`` deadline) leaves nothing behind and the next mirror is tried.
 
     Raises:
         ChecksumError: every mirror failed and at least one delivered the wrong bytes.
@@ -141,29 +177,31 @@ def download(folder: str | os.PathLike, spec: FileSpec, mirrors: Sequence[str]) 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / spec.name
+    _remove_legacy_parts(folder)
     failures, mismatch = [], False
     for base in mirrors:
         url = base if base.endswith("/") else base + "/"
         url += spec.name
         print(f"Downloading {url}", file=sys.stderr)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{spec.name}.", suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                got, size = _fetch_one(url, out, spec.size)
+        result = {}
+
+        def fetch(out, url=url, result=result):
+            got, size = _fetch_one(url, out, spec.size)
+            result["sha256"] = got
             if got != spec.sha256 or size != spec.size:
-                mismatch = True
                 more = " or more" if size > spec.size else ""
-                failures.append(f"{url}: sha256 mismatch: expected {spec.sha256}, received {got} "
-                                f"({size}{more} bytes, expected {spec.size})")
-                continue
-            os.replace(tmp, target)
-            _verified[_key(target)] = got
+                raise _Mismatch(f"{url}: sha256 mismatch: expected {spec.sha256}, received "
+                                f"{got} ({size}{more} bytes, expected {spec.size})")
+
+        try:
+            atomic_write(target, fetch)
+            _verified[_key(target)] = result["sha256"]
             return target
+        except _Mismatch as e:
+            mismatch = True
+            failures.append(str(e))
         except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as e:
             failures.append(f"{url}: {type(e).__name__}: {e}")
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
     detail = "\n  ".join(failures)
     cls = ChecksumError if mismatch else DownloadError
     raise cls(f"could not download {spec.name} into {folder}; tried:\n  {detail}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 
 import numpy as np
 
@@ -294,28 +293,49 @@ class Model(nn.Module):
 
     # ----- weights on disk -----
     def save_weights(self, path) -> None:
-        """Write the weights as a NumPy ``.npz`` file (no pickle), atomically.
+        """Write the weights atomically (``tidu.io.atomic_write``), never as a pickle.
 
-        The file is written to a temporary name in the same directory and renamed into place,
-        so an interrupted save never leaves a corrupt file at ``path``.
+        A path ending in ``.safetensors`` gets the safetensors format when the ``safetensors``
+        library is installed (``pip install tidu[safetensors]``); any other path gets NumPy's
+        ``.npz``. An interrupted save leaves ``path`` as it was.
         """
+        from .. import io
+
         path = os.fspath(path)
-        directory = os.path.dirname(os.path.abspath(path))
-        os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp.npz")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **self.state_dict())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise
+        state = self.state_dict()
+        if path.endswith(".safetensors"):
+            try:
+                import safetensors  # noqa: F401
+            except ImportError:
+                import warnings
+
+                warnings.warn(f"save_weights: {path}: the safetensors library is not installed "
+                              "(pip install tidu[safetensors]), so the file is written in the "
+                              ".npz format (load_weights reads either)", stacklevel=2)
+            else:
+                io.save_tensors(state, path)
+                return
+        io.atomic_write(path, lambda f: np.savez(f, **state))
 
     def load_weights(self, path) -> None:
-        """Load weights written by ``save_weights`` (never unpickles anything)."""
-        with np.load(os.fspath(path), allow_pickle=False) as f:
-            self.load_state_dict({k: f[k] for k in f.files})
+        """Load weights written by ``save_weights`` (safetensors or ``.npz``), all or nothing.
+
+        The whole file is validated against the model (every name, shape, and a dtype that
+        casts to the parameter's) before any parameter changes; nothing is ever unpickled.
+
+        Raises:
+            tidu.io.FileFormatError: the file is malformed or does not fit the model.
+        """
+        from .. import io
+
+        self._try_build()
+        if not self.built:
+            raise ValueError(
+                f"load_weights: '{self.name}' is not built, so its weights do not exist yet: "
+                "build the model first (call it on a batch or give input_shape)")
+        expected = {n: (p.data.shape, p.data.dtype) for n, p in self.named_parameters()}
+        arrays, _ = io.load_tensors(path, expected)
+        self.load_state_dict(arrays)
 
     def summary(self, print_fn=print) -> str:
         """Print (and return) a table of layers, output shapes and parameter counts."""

@@ -384,6 +384,11 @@ class Module:
                     f"load_state_dict: parameter '{k}' of '{self.name}' has shape "
                     f"{p.data.shape} but the state gives shape {v.shape}"
                 )
+            if not xp.can_cast(v.dtype, p.data.dtype, "same_kind"):
+                raise TypeError(
+                    f"load_state_dict: parameter '{k}' of '{self.name}' is {p.data.dtype} but "
+                    f"the state gives {v.dtype}, which does not cast to it (same_kind)"
+                )
             arrays[k] = v
         for k, v in arrays.items():
             xp.copyto(own[k].data, v, casting="same_kind")
