@@ -5,6 +5,7 @@
 """
 
 from .model import Model, NonFiniteLossError
+from .saving import load_model
 from .sequential import Sequential
 
-__all__ = ["Model", "NonFiniteLossError", "Sequential"]
+__all__ = ["Model", "NonFiniteLossError", "Sequential", "load_model"]

@@ -291,6 +291,15 @@ class Model(nn.Module):
             self.train(was_training)
         return np.concatenate(outs) if outs else np.empty((0,))
 
+    # ----- whole model on disk -----
+    def save(self, path, include_optimizer: bool = True) -> None:
+        """Write the whole model (architecture, weights, compile arguments and optimizer
+        state) to one safetensors file ending in '.tidu'; read it with
+        ``tidu.models.load_model``. See :mod:`tidu.models.saving`."""
+        from .saving import save_model
+
+        save_model(self, path, include_optimizer=include_optimizer)
+
     # ----- weights on disk -----
     def save_weights(self, path) -> None:
         """Write the weights atomically (``tidu.io.atomic_write``), never as a pickle.
