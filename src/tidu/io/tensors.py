@@ -44,7 +44,8 @@ def save_tensors(tensors: Mapping[str, np.ndarray], path: str | os.PathLike,
     for name, value in tensors.items():
         if not isinstance(name, str):
             raise TypeError(f"save_tensors: names must be strings, got {name!r}")
-        a = np.ascontiguousarray(np.asarray(value))
+        a = np.asarray(value)
+        a = a if a.flags.c_contiguous else a.copy(order="C")  # (0-d stays 0-d)
         code = next((c for c, d in safetensors_file.DTYPES.items()
                      if np.dtype(d) == a.dtype.newbyteorder("<")), None)
         if code is None:
