@@ -7,13 +7,11 @@ their layers (``"dense/kernel"``, ...). onnx is imported only when ``export`` ru
 
 from __future__ import annotations
 
-import os
-import tempfile
-
 import numpy as np
 
 from .. import backend
 from ..autograd import no_grad
+from ..io.atomic import atomic_write
 from ..tensor import Tensor
 from .converters import ExportError, converter_for
 
@@ -201,8 +199,8 @@ def export(model, path, input_shape=None, opset: int = DEFAULT_OPSET):
     The graph's input is named ``"input"`` and has shape ``("batch", *input_shape)``; its
     output is named ``"output"`` and has ``("batch", ...)``; the batch axis is dynamic. Values
     have the weights' dtype (float32 by default). Dropout is the identity (inference). The
-    file is checked with ``onnx.checker.check_model(full_check=True)`` and written to a
-    temporary file beside ``path``, then renamed into place.
+    file is checked with ``onnx.checker.check_model(full_check=True)`` and written
+    atomically (:func:`tidu.io.atomic.atomic_write`).
 
     Args:
         model: a built Sequential (tidu.Sequential or tidu.nn.Sequential) of Dense, Linear,
@@ -222,30 +220,5 @@ def export(model, path, input_shape=None, opset: int = DEFAULT_OPSET):
         ValueError: an unbuilt model, an unknown input shape or a bad opset.
     """
     proto = build_model(model, input_shape, opset)
-    data = proto.SerializeToString()
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tidu-", suffix=".onnx.tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, _mode_for(path))
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    atomic_write(path, proto.SerializeToString())
     return proto
-
-
-def _mode_for(path: str) -> int:
-    """An overwritten file keeps its mode; a new one gets 0666 less the umask."""
-    try:
-        return os.stat(path).st_mode & 0o7777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
