@@ -1,11 +1,10 @@
-"""What the commands share: their errors, progress bars, model files and array files."""
+"""What the commands share: their errors, help layout, model files and array files."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import sys
 import textwrap
 from pathlib import Path
 
@@ -24,17 +23,6 @@ class CLIError(Exception):
 
 class UsageError(CLIError):
     """Arguments that do not fit together (exit code 2, with the usage line)."""
-
-
-def progress(items, desc: str, unit: str = "it", total: int | None = None):
-    """``items`` behind a tqdm bar on stderr when it is a terminal and tqdm is installed."""
-    if not getattr(sys.stderr, "isatty", lambda: False)():
-        return items
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return items
-    return tqdm(items, desc=desc, unit=unit, total=total, file=sys.stderr, leave=False)
 
 
 def existing_file(path: str, what: str) -> Path:

@@ -164,9 +164,15 @@ def run(args) -> int:
               f"batch {batch}, {type(model.optimizer).__name__} "
               f"(learning rate {model.optimizer.get_config()['learning_rate']:g})", flush=True)
     t0 = time.perf_counter()
-    history = model.fit(data.x_train, y_train, batch_size=batch, epochs=epochs,
-                        verbose=0 if args.quiet else 1, callbacks=callbacks,
-                        validation_split=args.validation_split, seed=args.seed)
+    try:
+        history = model.fit(data.x_train, y_train, batch_size=batch, epochs=epochs,
+                            verbose=0 if args.quiet else 1, callbacks=callbacks,
+                            validation_split=args.validation_split, seed=args.seed)
+    except KeyboardInterrupt:
+        if backup is not None and backup_dir.is_dir() and any(backup_dir.iterdir()):
+            print(f"\nthe last backup is in {backup_dir}: run the same command with --resume "
+                  "to continue", file=sys.stderr)
+        raise
     seconds = time.perf_counter() - t0
     results = {k: float(v[-1]) for k, v in history.history.items() if v}
     if data.x_test is not None:
