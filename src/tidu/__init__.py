@@ -7,6 +7,7 @@ Tensors with reverse-mode automatic differentiation, gradient checking, and (in 
 from . import linalg  # noqa: I001
 from . import callbacks, datasets, func, losses, metrics, models, nn, ops, optim, optimize, viz
 from . import io  # noqa: I001
+from . import onnx  # noqa: I001  (tidu.onnx imports the onnx package only on export)
 from .autograd import Function, enable_grad, grad, is_grad_enabled, no_grad
 from .compile import THEANO_TYPES as _THEANO_TYPES
 from .compile import (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...tensor import Tensor
-from .._utils import get_class, normalize_shape, serialize
+from .._utils import normalize_shape, serialize
 from ..module import Module
 
 
@@ -120,6 +120,7 @@ class Sequential(Module):
 
     @classmethod
     def from_config(cls, config: dict) -> Sequential:
-        layers = [get_class(c["class_name"]).from_config(c["config"])
-                  for c in config.get("layers", [])]
+        from ... import registry  # one lookup of names to classes (registered ones only)
+
+        layers = [registry.resolve("layer", c) for c in config.get("layers", [])]
         return cls(layers, name=config.get("name"))

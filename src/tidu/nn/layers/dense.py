@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from ... import ops
+from ...backend import xp
 from ...errors import ShapeError
 from ...random import get_generator
 from .. import activations, initializers, regularizers
@@ -98,7 +99,15 @@ class Dense(Module):
         if self.kernel is not None and shape and shape[-1] not in (None, self.kernel.shape[0]):
             raise ShapeError(f"{self.name}: expected an input whose last dimension is "
                              f"{self.kernel.shape[0]}, got input shape {shape}")
-        return (*shape[:-1], self.units)
+        return (*shape[:-1], self._activated_units())
+
+    def _activated_units(self) -> int:
+        """Units after the activation: most keep them, some (glu) change the last axis."""
+        from ...autograd import no_grad
+        from ...tensor import Tensor
+
+        with no_grad():
+            return self.activation(Tensor(xp.zeros((1, self.units), xp.float32))).shape[-1]
 
     def extra_repr(self) -> str:
         act = activations.serialize(self.activation) or getattr(
