@@ -517,3 +517,10 @@ def test_custom_layer_with_build_and_get_config():
     assert layer.built and layer.input_shape == (None, 4)
     assert layer.get_config() == {"factor": 3.0, "name": layer.name}
     assert Scale.from_config({"factor": 5.0}).factor == 5.0
+
+
+def test_dense_output_shape_follows_an_activation_that_changes_it():
+    layer = tidu.nn.Dense(8, activation="glu")
+    assert layer.compute_output_shape((None, 5)) == (None, 4)
+    layer(tidu.ones(2, 5))
+    assert layer(tidu.ones(3, 5)).shape == (3, 4) == (3, *layer.compute_output_shape((None, 5))[1:])
