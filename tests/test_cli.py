@@ -113,7 +113,7 @@ def test_predict_png(trained, tmp_path, capsys):
     assert np.mean(np.array(got) == ys[:5]) >= 0.6  # the images are real digits
 
 
-def test_exit_codes_and_messages(trained, tmp_path, capsys):
+def test_exit_codes_and_messages(trained, tmp_path, monkeypatch, capsys):
     missing = tmp_path / "nope.tidu"
     assert main(["evaluate", str(missing)]) == 1
     err = capsys.readouterr().err
@@ -141,6 +141,18 @@ def test_exit_codes_and_messages(trained, tmp_path, capsys):
     assert main(["predict", str(trained / "model.tidu"), str(bad)]) == 1
     err = capsys.readouterr().err
     assert "(3, 5)" in err and "(64,)" in err
+
+    png = tmp_path / "digit.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n")
+    monkeypatch.setitem(sys.modules, "PIL", None)  # as if Pillow were not installed
+    assert main(["predict", str(trained / "model.tidu"), str(png)]) == 1
+    assert "needs Pillow" in capsys.readouterr().err
+    monkeypatch.undo()
+
+    np.savez(tmp_path / "wide.npz", x=np.zeros((4, 5), np.float32), y=np.arange(4))
+    assert main(["evaluate", str(trained / "model.tidu"), "-d", str(tmp_path / "wide.npz")]) == 1
+    err = capsys.readouterr().err
+    assert "takes samples of shape (64,)" in err and "5 values per sample" in err
 
     for argv in (["--debug", "summary", str(text)], ["summary", str(text), "--debug"]):
         with pytest.raises(CLIError) as info:  # --debug: the traceback, with its cause

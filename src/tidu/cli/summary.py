@@ -33,7 +33,7 @@ def run(args) -> int:
     record = read_run(args.model)
     if record:
         print(f"Trained by tidu train: recipe {record.get('recipe')} on {record.get('data')}, "
-              f"{record.get('epochs')} epochs of batch {record.get('batch_size')}, seed "
+              f"{record.get('epochs')} epoch(s) of batch {record.get('batch_size')}, seed "
               f"{record.get('seed')}")
         results = record.get("results") or {}
         if results:
