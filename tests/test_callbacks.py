@@ -64,7 +64,7 @@ def test_model_checkpoint_writes_best_only_atomically(tmp_path):
     x, y = data()
     m = model()
     ck = callbacks.ModelCheckpoint(str(tmp_path / "w-{epoch:02d}.npz"), monitor="val_loss",
-                                   save_best_only=True)
+                                   save_best_only=True, save_weights_only=True)
     hist = m.fit(x, y, epochs=3, batch_size=20, verbose=0,
                  validation_data=(x[:30], y[:30]), callbacks=[ck])
     files = sorted(p.name for p in tmp_path.iterdir())

@@ -3,6 +3,7 @@
 ``History`` and the progress bar are added by ``fit`` itself; the others are the user's choice.
 """
 
+from .backup_and_restore import BackupAndRestore
 from .callback import Callback, CallbackList, History, LambdaCallback
 from .csv_logger import CSVLogger
 from .early_stopping import EarlyStopping
@@ -12,6 +13,6 @@ from .reduce_lr import ReduceLROnPlateau
 from .terminate_on_nan import TerminateOnNaN
 
 __all__ = [
-    "Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History", "LambdaCallback",
-    "ModelCheckpoint", "ProgbarLogger", "ReduceLROnPlateau", "TerminateOnNaN",
+    "BackupAndRestore", "Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History",
+    "LambdaCallback", "ModelCheckpoint", "ProgbarLogger", "ReduceLROnPlateau", "TerminateOnNaN",
 ]

@@ -22,6 +22,15 @@ class Callback:
     def set_params(self, params: dict) -> None:
         self.params = params
 
+    def get_state(self) -> dict | None:
+        """What a checkpoint must hold to resume this callback exactly: plain data (JSON
+        values, NumPy arrays inside dicts and lists), or None for a callback without state."""
+        return None
+
+    def set_state(self, state: dict) -> None:
+        """Put back :meth:`get_state`'s value (``BackupAndRestore`` calls it after every
+        callback's ``on_train_begin``)."""
+
     def on_train_begin(self, logs=None):
         pass
 
@@ -86,6 +95,14 @@ class History(Callback):
 
     def on_train_begin(self, logs=None):
         self.epoch = []
+
+    def get_state(self) -> dict:
+        return {"history": {k: list(v) for k, v in self.history.items()},
+                "epoch": list(self.epoch)}
+
+    def set_state(self, state: dict) -> None:
+        self.history = {k: list(v) for k, v in state["history"].items()}
+        self.epoch = [int(e) for e in state["epoch"]]
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch.append(epoch)

@@ -36,6 +36,17 @@ class EarlyStopping(Callback):
         self.best = self.baseline
         self.best_weights = None
 
+    def get_state(self) -> dict:
+        return {"wait": self.wait, "stopped_epoch": self.stopped_epoch,
+                "best_epoch": self.best_epoch, "best": self.best,
+                "best_weights": None if self.best_weights is None else dict(self.best_weights)}
+
+    def set_state(self, state: dict) -> None:
+        self.wait, self.stopped_epoch = int(state["wait"]), int(state["stopped_epoch"])
+        self.best_epoch, self.best = int(state["best_epoch"]), state["best"]
+        best = state["best_weights"]
+        self.best_weights = None if best is None else {k: v.copy() for k, v in best.items()}
+
     def _improved(self, value: float) -> bool:
         if self.best is None:
             return True

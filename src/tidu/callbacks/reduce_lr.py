@@ -28,6 +28,13 @@ class ReduceLROnPlateau(Callback):
     def on_train_begin(self, logs=None):
         self.best, self.wait, self.cooldown_counter = None, 0, 0
 
+    def get_state(self) -> dict:
+        return {"best": self.best, "wait": self.wait, "cooldown_counter": self.cooldown_counter}
+
+    def set_state(self, state: dict) -> None:
+        self.best, self.wait = state["best"], int(state["wait"])
+        self.cooldown_counter = int(state["cooldown_counter"])
+
     def on_epoch_end(self, epoch, logs=None):
         value = get_monitored(logs, self.monitor, "ReduceLROnPlateau")
         opt = self.model.optimizer

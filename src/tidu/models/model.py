@@ -13,9 +13,10 @@ from .. import nn, optim
 from ..autograd import no_grad
 from ..callbacks import Callback, CallbackList, History, ProgbarLogger
 from ..errors import TiduError
-from ..random import manual_seed
+from ..random import get_state, manual_seed, seed_epoch, set_state
 from ..tensor import Tensor
 from . import data as D
+from .fit_state import FitState, set_metric_state
 
 
 class NonFiniteLossError(TiduError, FloatingPointError):
@@ -33,6 +34,7 @@ class Model(nn.Module):
     loss = None
     compiled_metrics: list = []
     stop_training = False
+    fit_state = None  # during fit: where it is (tidu.models.fit_state.FitState)
 
     # ----- configuration -----
     jit_compile = False
@@ -154,8 +156,16 @@ class Model(nn.Module):
             validation_data: (x_val, y_val), evaluated after each epoch; overrides the split.
             shuffle: reshuffle the training samples before each epoch.
             initial_epoch: epoch to start counting from (for resuming).
-            seed: reseed tidu's generator first (``tidu.manual_seed(seed)``): shuffling,
-                dropout and any lazy weight creation are then reproduced exactly.
+            seed: reseed tidu's generator first (``tidu.manual_seed(seed)``, for any lazy
+                weight creation), then at the start of each epoch ``e`` from ``[seed, e]``
+                (``tidu.random.seed_epoch``): epoch ``e``'s shuffle order and dropout masks
+                are the same in ``fit(seed=s)`` and ``fit(seed=s, initial_epoch=e)``.
+
+        Resuming inside one call: a callback (``BackupAndRestore``) may replace
+        ``model.fit_state`` in ``on_train_begin`` by a saved position
+        (:class:`tidu.models.fit_state.FitState`); fit then skips the finished epochs and
+        batches and continues the generator and the running averages from there. Callbacks
+        with ``runs_last = True`` are called after the History.
 
         Returns:
             A History whose ``history`` maps 'loss', metric names and their 'val_' versions
@@ -190,7 +200,9 @@ class Model(nn.Module):
         n = len(x)
         steps = math.ceil(n / batch_size)
         history = History()
-        cbs = [*(callbacks or []), history]
+        user = list(callbacks or [])
+        cbs = [*(c for c in user if not getattr(c, "runs_last", False)), history,
+               *(c for c in user if getattr(c, "runs_last", False))]
         if verbose:
             cbs.insert(0, ProgbarLogger(verbose))
         cb = CallbackList(cbs, model=self,
@@ -198,15 +210,34 @@ class Model(nn.Module):
         loss_tracker = metrics_mod.Mean(name="loss")
         self.stop_training = False
         self.train()
+        trackers = [loss_tracker, *self.compiled_metrics]
+        tracked = [c for c in cbs if not isinstance(c, ProgbarLogger)]
+        self.fit_state = FitState(initial_epoch, trackers=trackers, callbacks=tracked)
         cb.on_train_begin()
+        start = self.fit_state  # a restored position, or where this call starts
         try:
-            for epoch in range(initial_epoch, epochs):
-                loss_tracker.reset_state()
-                for m in self.compiled_metrics:
+            for epoch in range(start.epoch, epochs):
+                resume = start if epoch == start.epoch and start.step else None
+                position = self.fit_state = FitState(epoch, trackers=trackers,
+                                                     callbacks=tracked)
+                for m in trackers:
                     m.reset_state()
+                if resume is not None and resume.tracker_states is not None:
+                    for m, saved in zip(trackers, resume.tracker_states):
+                        set_metric_state(m, saved)
                 cb.on_epoch_begin(epoch)
+                if seed is not None:
+                    seed_epoch(seed, epoch)
+                if resume is not None and resume.epoch_rng is not None:
+                    set_state(resume.epoch_rng)
+                position.epoch_rng = get_state()
                 order = get_generator().permutation(n) if shuffle else None
+                if resume is not None and resume.rng is not None:
+                    set_state(resume.rng)
+                logs = {m.name: m.result() for m in trackers}
                 for step, idx in enumerate(D.batches(n, batch_size, order)):
+                    if resume is not None and step < resume.step:
+                        continue
                     cb.on_train_batch_begin(step)
                     xb, yb = x[idx], y[idx]
                     value, pred = self.train_step(xb, yb)
@@ -218,6 +249,7 @@ class Model(nn.Module):
                         logs["loss"] = value
                     for m in self.compiled_metrics:
                         logs[m.name] = m.result()
+                    position.step = step + 1
                     cb.on_train_batch_end(step, logs)
                     if not math.isfinite(value):
                         if self.stop_training:

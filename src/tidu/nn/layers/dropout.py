@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd import Function
-from ...random import get_generator
+from ...random import get_generator, get_state, set_state
 from .._utils import normalize_shape
 from ..module import Module
 
@@ -72,6 +72,20 @@ class Dropout(Module):
         if not self.training or self.rate == 0.0:
             return x
         return x * DropoutMask.apply(x, self.rate, self._rng)
+
+    def get_rng_state(self) -> dict | None:
+        """The state of the layer's own generator (plain data), None when it has none."""
+        return None if self._rng is None else get_state(self._rng)
+
+    def set_rng_state(self, state: dict | None) -> None:
+        """Continue the layer's own generator from :meth:`get_rng_state`'s value."""
+        if (state is None) != (self._rng is None):
+            raise ValueError(f"{self.name}: set_rng_state got "
+                             f"{'no state' if state is None else 'a generator state'}, but "
+                             f"this layer {'has' if self._rng is not None else 'has no'} "
+                             "generator of its own (seed given at construction)")
+        if state is not None:
+            set_state(state, self._rng)
 
     def compute_output_shape(self, input_shape) -> tuple:
         return normalize_shape(input_shape)
