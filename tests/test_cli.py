@@ -214,6 +214,39 @@ def test_gradcheck_reports_a_wrong_gradient(monkeypatch, capsys):
     assert main(["gradcheck", "--family", "linalg", "--op", "^nothing$"]) == 2
 
 
+def test_resume_after_an_interruption_ends_bit_identical(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("sklearn")
+    from tidu.callbacks import CSVLogger
+
+    args = ["train", "-e", "3", "-b", "512", "--seed", "3", "-q"]
+    assert main([*args, "-o", str(tmp_path / "whole")]) == 0
+    original = CSVLogger.on_epoch_end
+
+    def interrupt(self, epoch, logs=None):
+        original(self, epoch, logs)
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(CSVLogger, "on_epoch_end", interrupt)
+    out = tmp_path / "cut"
+    assert main([*args, "-o", str(out)]) == 130
+    assert "run the same command with --resume" in capsys.readouterr().err
+    assert not (out / "model.tidu").exists() and any((out / "backup").iterdir())
+    monkeypatch.setattr(CSVLogger, "on_epoch_end", original)
+    capsys.readouterr()
+    assert main([*args, "-o", str(out)]) == 1  # a backup is there: refuse to start over
+    assert "--resume" in capsys.readouterr().err
+    assert main([*args, "-o", str(out), "--resume"]) == 0
+    assert "resuming from the backup" in capsys.readouterr().err
+    whole = load_model(tmp_path / "whole" / "model.tidu").state_dict()
+    resumed = load_model(out / "model.tidu").state_dict()
+    assert whole.keys() == resumed.keys()
+    for k in whole:
+        np.testing.assert_array_equal(resumed[k], whole[k])
+    rows = (out / "history.csv").read_text().splitlines()
+    assert [r.split(",")[0] for r in rows] == ["epoch", "0", "1", "2"]  # epoch 2 run once
+
+
 def test_readme_commands_parse():
     from tidu.cli import build_parser
 

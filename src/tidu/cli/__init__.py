@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for module in (train, evaluate, predict, summary, gradcheck):
         p = module.add_parser(sub)
+        p.set_defaults(usage=p.format_usage)
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                        help="show the full traceback when the command fails")
     return parser
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as e:
         if args.debug:
             raise
-        parser._subparsers._group_actions[0].choices[args.command].print_usage(sys.stderr)
+        print(args.usage(), end="", file=sys.stderr)
         print(f"{prog}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

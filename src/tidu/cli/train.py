@@ -181,7 +181,9 @@ def run(args) -> int:
         results.update({f"test_{k}": float(v) for k, v in test.items()})
     path = out / MODEL_FILE
     save_model(model, path)
-    record = {"recipe": recipe.name, "data": args.data, "data_dir": args.data_dir,
+    named = args.data in DATASETS
+    record = {"recipe": recipe.name, "data": args.data if named else os.path.abspath(args.data),
+              "data_dir": args.data_dir and os.path.abspath(args.data_dir),
               "positive_class": positive, "class_names": data.class_names,
               "image_shape": list(data.image_shape) if data.image_shape else None,
               "epochs": epochs, "batch_size": batch, "seed": args.seed,
