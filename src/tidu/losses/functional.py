@@ -215,6 +215,10 @@ def binary_crossentropy(y_true, y_pred, from_logits: bool = False,
         from_logits: ``y_pred`` holds logits x; the loss is then softplus(x) - x*y.
         label_smoothing: in [0, 1]; targets become ``y (1 - s) + s / 2`` (Keras).
 
+    Raises:
+        ValueError: a target outside [0, 1] (or NaN), which would give a meaningless, even
+            negative, loss. (Symbolic targets, :mod:`tidu.compile`, are not checked.)
+
     >>> import tidu, tidu.losses
     >>> z = tidu.tensor([[1e4], [-1e4]])  # confident, and wrong for the first sample
     >>> tidu.losses.binary_crossentropy([[0.0], [0.0]], z, from_logits=True).tolist()
@@ -223,6 +227,12 @@ def binary_crossentropy(y_true, y_pred, from_logits: bool = False,
     name = "binary_crossentropy"
     y_pred = as_pred(y_pred, name)
     t = match_shape(as_true(y_true, name, y_pred.dtype), y_pred.shape, name)
+    if not isinstance(t, Tensor) and t.size and not (t.min() >= 0 and t.max() <= 1):
+        bad = ~((t >= 0) & (t <= 1))  # min/max propagate NaN, so NaN lands here too
+        raise ValueError(
+            f"{name}: y_true must hold targets in [0, 1] (labels 0/1 or probabilities), got "
+            f"{t[bad].flat[0].item()!r} ({int(bad.sum())} of {t.size} values outside); "
+            "for labels -1/1 use hinge, for class indices sparse_categorical_crossentropy")
     if _smoothing(label_smoothing, name):
         t = t * (1.0 - label_smoothing) + 0.5 * label_smoothing
     if from_logits:

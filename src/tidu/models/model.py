@@ -12,7 +12,9 @@ from .. import metrics as metrics_mod
 from .. import nn, optim
 from ..autograd import no_grad
 from ..callbacks import Callback, CallbackList, History, ProgbarLogger
+from ..callbacks.terminate_on_nan import batch_position
 from ..errors import TiduError
+from ..optim.optimizer import NonFiniteUpdateError
 from ..random import get_state, manual_seed, seed_epoch, set_state
 from ..tensor import Tensor
 from . import data as D
@@ -74,13 +76,24 @@ class Model(nn.Module):
             with no_grad():
                 self(Tensor(x[:1]))
 
+    def _check_data(self, x, y, owner: str, names: tuple = ("x", "y")):
+        """x and y as arrays, checked (see :mod:`tidu.models.data`); y may be None."""
+        x = D.to_array(x, names[0], owner)
+        if y is not None or owner != "predict":
+            y = D.to_array(y, names[1], owner, labels=True)
+        D.check_input_shape(x, self, owner, names[0])
+        D.check_pair(x, y, f"{names[0]} and {names[1]}", owner, names)
+        return x, y
+
     # ----- one step -----
     def train_step(self, x, y) -> tuple[float, np.ndarray]:
         """Forward, loss (plus regularization), backward and update on one batch.
 
         Returns the loss value and the predictions (NumPy). A non-finite loss is returned
-        without applying the update.
+        without applying the update; a non-finite update raises ``NonFiniteUpdateError``
+        and is not applied either.
         """
+        x, y = self._check_data(x, y, "train_step")
         if self.jit_compile:
             return self._compiled_train_step(x, y)
         out = self(Tensor(x))
@@ -94,8 +107,17 @@ class Model(nn.Module):
         opt = self.optimizer
         opt.zero_grad()
         loss.backward()
-        opt.step()
+        self._apply_update(value, out.data)
         return value, out.data
+
+    def _apply_update(self, value: float, pred) -> None:
+        """``optimizer.step()``; a refused (non-finite) update carries the batch's loss and
+        predictions on the error, for ``fit``'s logs."""
+        try:
+            self.optimizer.step()
+        except NonFiniteUpdateError as e:
+            e.loss, e.predictions = value, pred
+            raise
 
     def _traced_loss(self, x, y):
         """Forward, loss and gradients on symbolic inputs: what ``jit_compile`` compiles."""
@@ -125,7 +147,7 @@ class Model(nn.Module):
         params = [p for p in self.parameters() if p.requires_grad]
         for p, g in zip(params, grads):
             p.grad = g
-        opt.step()
+        self._apply_update(value, out.data)
         return value, out.data
 
     def _eval_batch(self, x, y):
@@ -174,20 +196,23 @@ class Model(nn.Module):
         Raises:
             NonFiniteLossError: the loss became NaN/inf (unless a TerminateOnNaN callback
                 stopped training); the update of that batch is not applied.
+            NonFiniteUpdateError: an update would have made a parameter or its optimizer state
+                NaN/inf (unless TerminateOnNaN stopped training); it is not applied, and the
+                error names the parameter and the batch.
+            TypeError, ValueError, ShapeError: bad data or batch size (see
+                :mod:`tidu.models.data`), before anything is trained.
         """
         self._check_compiled("fit")
         if seed is not None:
             manual_seed(seed)
-        x, y = D.to_array(x, "x"), D.to_array(y, "y")
-        D.check_pair(x, y)
-        if batch_size is None or int(batch_size) < 1:
-            raise ValueError(f"fit: batch_size must be a positive integer, got {batch_size}")
-        batch_size = int(batch_size)
+        batch_size = D.check_batch_size(batch_size, "fit")
+        x, y = self._check_data(x, y, "fit")
         if validation_data is not None:
-            if len(validation_data) != 2:
-                raise ValueError("fit: validation_data must be a pair (x_val, y_val)")
-            xv, yv = (D.to_array(v, "validation_data") for v in validation_data)
-            D.check_pair(xv, yv, "validation_data's x and y")
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise ValueError("fit: validation_data must be a pair (x_val, y_val), got "
+                                 f"{type(validation_data).__name__}")
+            xv, yv = self._check_data(*validation_data, "fit",
+                                      ("validation_data[0]", "validation_data[1]"))
         elif validation_split:
             (x, y), (xv, yv) = D.split_validation(x, y, validation_split)
         else:
@@ -206,7 +231,9 @@ class Model(nn.Module):
         if verbose:
             cbs.insert(0, ProgbarLogger(verbose))
         cb = CallbackList(cbs, model=self,
-                          params={"epochs": epochs, "steps": steps, "verbose": verbose})
+                          params={"epochs": epochs, "steps": steps, "verbose": verbose,
+                                  "metrics": ["loss", *(m.name for m in self.compiled_metrics)],
+                                  "do_validation": xv is not None})
         loss_tracker = metrics_mod.Mean(name="loss")
         self.stop_training = False
         self.train()
@@ -240,7 +267,13 @@ class Model(nn.Module):
                         continue
                     cb.on_train_batch_begin(step)
                     xb, yb = x[idx], y[idx]
-                    value, pred = self.train_step(xb, yb)
+                    try:
+                        value, pred = self.train_step(xb, yb)
+                        refused = None
+                    except NonFiniteUpdateError as e:
+                        if not hasattr(e, "loss"):
+                            raise
+                        value, pred, refused = e.loss, e.predictions, e
                     loss_tracker.update_state(value, sample_weight=len(xb))
                     for m in self.compiled_metrics:
                         m.update_state(yb, pred)
@@ -249,15 +282,25 @@ class Model(nn.Module):
                         logs["loss"] = value
                     for m in self.compiled_metrics:
                         logs[m.name] = m.result()
+                    if refused is not None:
+                        logs["nonfinite_update"] = refused.parameter
                     position.step = step + 1
                     cb.on_train_batch_end(step, logs)
+                    logs.pop("nonfinite_update", None)
+                    if refused is not None:
+                        if self.stop_training:
+                            break
+                        raise NonFiniteUpdateError(
+                            f"fit: at {batch_position(epoch, step)}: {refused} Add "
+                            "tidu.callbacks.TerminateOnNaN() to stop cleanly instead",
+                            refused.index, refused.name, refused.parameter) from refused
                     if not math.isfinite(value):
                         if self.stop_training:
                             break
                         raise NonFiniteLossError(
-                            f"fit: the loss became {value} at epoch {epoch + 1}, batch "
-                            f"{step + 1}; that update was not applied. Lower the learning "
-                            "rate, check the inputs for NaN/inf and their scale, or add "
+                            f"fit: the loss became {value} at {batch_position(epoch, step)}; "
+                            "that update was not applied. Lower the learning rate, check the "
+                            "inputs for NaN/inf and their scale, or add "
                             "tidu.callbacks.TerminateOnNaN() to stop cleanly instead"
                         )
                     if self.stop_training:
@@ -285,8 +328,8 @@ class Model(nn.Module):
             dict ``{'loss': ..., 'accuracy': ...}`` with ``return_dict=True``.
         """
         self._check_compiled("evaluate")
-        x, y = D.to_array(x, "x"), D.to_array(y, "y")
-        D.check_pair(x, y)
+        batch_size = D.check_batch_size(batch_size, "evaluate")
+        x, y = self._check_data(x, y, "evaluate")
         was_training = self.training
         self.eval()
         tracker = metrics_mod.Mean(name="loss")
@@ -294,7 +337,7 @@ class Model(nn.Module):
             m.reset_state()
         try:
             with no_grad():
-                for idx in D.batches(len(x), int(batch_size)):
+                for idx in D.batches(len(x), batch_size):
                     xb, yb = x[idx], y[idx]
                     value, pred = self._eval_batch(xb, yb)
                     tracker.update_state(value, sample_weight=len(xb))
@@ -310,14 +353,18 @@ class Model(nn.Module):
         return result["loss"] if len(result) == 1 else list(result.values())
 
     def predict(self, x, batch_size: int = 32, verbose: int = 0) -> np.ndarray:
-        """The model's outputs for ``x`` as a NumPy array, computed in batches, eval mode."""
-        x = D.to_array(x, "x")
+        """The model's outputs for ``x`` as a NumPy array, computed in batches, eval mode.
+
+        Integer and boolean inputs are computed in the default float (float32), as in fit.
+        """
+        batch_size = D.check_batch_size(batch_size, "predict")
+        x, _ = self._check_data(x, None, "predict")
         was_training = self.training
         self.eval()
         outs = []
         try:
             with no_grad():
-                for idx in D.batches(len(x), int(batch_size)):
+                for idx in D.batches(len(x), batch_size):
                     outs.append(self(Tensor(x[idx])).data)
         finally:
             self.train(was_training)

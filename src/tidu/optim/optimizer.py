@@ -16,16 +16,19 @@ Both styles work::
 One ``step()``: gather the gradients (parameters whose ``.grad`` is None are skipped), clip
 them (``clipnorm`` / ``global_clipnorm`` / ``clipvalue``), take the learning rate (a float, or
 a schedule evaluated at ``iterations``), apply weight decay, apply the update rule, count the
-step. Gradients are never modified. ``step()`` does not check for NaN/inf: non-finite
-gradients reach the weights; ``Model.fit`` stops on a non-finite loss before updating.
+step. Gradients are never modified. A step whose result is not finite (a NaN/inf gradient,
+or an update that overflows) is undone and raises :class:`NonFiniteUpdateError`: see
+:meth:`Optimizer.step`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 from .. import backend
 from ..autograd import enable_grad
+from ..errors import TiduError
 from ..tensor import Tensor
 from . import clip as clip_mod
 from . import schedules
@@ -33,6 +36,18 @@ from . import schedules
 xp = backend.xp
 
 _BASE_KEYS = ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm")
+
+
+class NonFiniteUpdateError(TiduError, FloatingPointError):
+    """An optimizer step would have made a parameter or its state NaN or infinite; the step
+    was undone (weights, state and step count are as before it). ``index`` is the
+    parameter's position in the optimizer, ``name`` its name (or None), ``parameter`` a
+    description of it (position, name and shape)."""
+
+    def __init__(self, message: str, index: int | None = None, name: str | None = None,
+                 parameter: str | None = None):
+        super().__init__(message)
+        self.index, self.name, self.parameter = index, name, parameter
 
 
 def check_number(owner: str, name: str, value, low: float = 0.0, high: float = math.inf,
@@ -224,9 +239,19 @@ class Optimizer:
             closure: optional function that recomputes the loss (with ``backward``) and
                 returns it, as in PyTorch; it is called first and its value returned.
 
+        The result is checked: if any updated parameter or state array holds NaN or inf
+        afterwards, every array is put back as it was (bit for bit), the step count is not
+        advanced, and :class:`NonFiniteUpdateError` names the parameter. The cost, paid on
+        every step while ``check_finite`` is True (the default; set it to False on an
+        instance to skip): one copy of the updated weights and state taken before the
+        update (memory for one more copy of them during the step), and one ``isfinite``
+        pass over each of them afterwards: about as much time again as a plain RMSprop
+        step, which is around 2% of a training step of Text B's 784-512-10 network.
+
         Raises:
             RuntimeError: the optimizer has no parameters yet.
             ValueError: none of the parameters has a gradient.
+            NonFiniteUpdateError: the update was not finite, and was not applied.
         """
         if closure is None and _trace_effect("step", self):
             return None  # inside tidu.compile.jit: replayed after each run of the plan
@@ -250,17 +275,58 @@ class Optimizer:
         wd = self.weight_decay
         t = self._iterations + 1
         state = self._state
-        for i, g in zip(idx, grads):
-            w = params[i].data
-            if wd:
-                if self.decoupled_weight_decay:
-                    w *= 1.0 - lr * wd
-                else:
-                    g = g + wd * w
-            self._update(w, g, state[i], lr, t)
+        saved = [] if self.check_finite else None
+        # checked: NumPy's overflow warnings (or errors, under np.seterr) would only repeat
+        # what the check reports, or interrupt an update halfway
+        with xp.errstate(over="ignore", invalid="ignore") if saved is not None else _nothing:
+            for i, g in zip(idx, grads):
+                w = params[i].data
+                if saved is not None:
+                    saved.append((i, w.copy(), {k: a.copy() for k, a in state[i].items()}))
+                if wd:
+                    if self.decoupled_weight_decay:
+                        w *= 1.0 - lr * wd
+                    else:
+                        g = g + wd * w
+                self._update(w, g, state[i], lr, t)
+                if saved is not None and not _all_finite(w, *state[i].values()):
+                    err = self._non_finite_error(i, g, saved[-1])
+                    self._undo(saved)
+                    raise err
+        for i in idx:
             bump_version(params[i])  # graphs recorded before this step can no longer backward
         self._iterations = t
         return loss
+
+    check_finite = True
+    """Undo and refuse a step whose result holds NaN or inf (see :meth:`step`)."""
+
+    def _undo(self, saved: list) -> None:
+        for i, w, slots in saved:
+            xp.copyto(self._params[i].data, w)
+            for k, a in slots.items():
+                xp.copyto(self._state[i][k], a)
+
+    def _non_finite_error(self, i: int, g, saved) -> NonFiniteUpdateError:
+        p = self._params[i]
+        _, w_old, slots_old = saved
+        label = f"parameter {i}" + (f" ({p.name!r})" if p.name else "") + \
+            f" of shape {tuple(p.shape)}"
+        if not _all_finite(w_old, *slots_old.values()):
+            why = ("it already held NaN/inf before this step (set outside the optimizer, or "
+                   "loaded from a file)")
+        elif not _all_finite(g):
+            why = "its gradient holds NaN/inf"
+        else:
+            why = ("the gradient is finite but the update overflowed; lower the learning "
+                   "rate, or clip the gradients (clipnorm=...)")
+        bad = (["weights"] if not _all_finite(p.data) else []) + \
+            [f"state {k!r}" for k, a in self._state[i].items() if not _all_finite(a)]
+        return NonFiniteUpdateError(
+            f"{type(self).__name__}.step: the update of {label} would make its "
+            f"{' and '.join(bad)} NaN or infinite: {why}. The step was not applied (all "
+            "parameters and the optimizer state are unchanged).", index=i, name=p.name,
+            parameter=label)
 
     # ----- saving and configuration -----
     def get_config(self) -> dict:
@@ -363,6 +429,14 @@ class Optimizer:
                   if getattr(self, k) not in (None, 0.0) or k == "weight_decay"
                   and self.decoupled_weight_decay]
         return f"{type(self).__name__}({', '.join(parts)})"
+
+
+_nothing = contextlib.nullcontext()
+
+
+def _all_finite(*arrays) -> bool:
+    """Whether every floating array is free of NaN and inf (one vectorized read of each)."""
+    return all(a.dtype.kind != "f" or bool(xp.isfinite(a).all()) for a in arrays)
 
 
 def _is_rate(value) -> bool:
