@@ -90,7 +90,7 @@ def read_image(path: str, shape: tuple[int, int, int], invert: bool) -> np.ndarr
         from PIL import Image, UnidentifiedImageError
     except ImportError:
         raise CLIError("reading images needs Pillow, which is not installed: pip install "
-                       "pillow; or pass arrays (.npy) instead") from None
+                       "'tidu[images]' (or pillow); or pass arrays (.npy) instead") from None
     h, w, c = shape
     try:
         with Image.open(path) as img:
