@@ -4,8 +4,9 @@
 ``Sequential`` is ``tidu.nn.Sequential`` with that loop.
 """
 
+from ..optim import NonFiniteUpdateError
 from .model import Model, NonFiniteLossError
 from .saving import load_model
 from .sequential import Sequential
 
-__all__ = ["Model", "NonFiniteLossError", "Sequential", "load_model"]
+__all__ = ["Model", "NonFiniteLossError", "NonFiniteUpdateError", "Sequential", "load_model"]

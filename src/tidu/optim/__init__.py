@@ -24,7 +24,7 @@ from . import schedules
 from .adagrad import Adagrad, adagrad_update
 from .adam import Adam, AdamW, adam_update
 from .clip import clip_grad_norm_, clip_grad_value_
-from .optimizer import Optimizer
+from .optimizer import NonFiniteUpdateError, Optimizer
 from .rmsprop import RMSprop, rmsprop_update
 from .schedules import CosineDecay, ExponentialDecay, LearningRateSchedule, StepDecay
 from .sgd import SGD, sgd_update
@@ -69,7 +69,8 @@ def serialize(optimizer: Optimizer) -> dict:
 
 __all__ = [
     "Adagrad", "Adam", "AdamW", "CosineDecay", "ExponentialDecay", "LearningRateSchedule",
-    "Optimizer", "RMSprop", "SGD", "StepDecay", "adagrad_update", "adam_update",
+    "NonFiniteUpdateError", "Optimizer", "RMSprop", "SGD", "StepDecay", "adagrad_update",
+    "adam_update",
     "clip_grad_norm_", "clip_grad_value_", "get", "rmsprop_update", "schedules", "serialize",
     "sgd_update",
 ]
