@@ -85,6 +85,7 @@ from .backend import get_default_dtype, set_default_dtype
 from .random import get_generator, manual_seed
 from .registry import register_serializable
 from .safety import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from .serialization import load, save
 from .tensor import Tensor, tensor
 
 globals().update(_THEANO_TYPES)  # dmatrix, dvector, fscalar, ...: Theano's typed inputs
