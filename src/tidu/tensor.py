@@ -9,6 +9,7 @@ floats give floats. Only floating-point tensors can require gradients.
 from __future__ import annotations
 
 from . import autograd, backend, inplace, ops
+from . import tensor_methods as _tensor_methods
 from .errors import GradientError
 
 xp = backend.xp
@@ -413,6 +414,7 @@ def _bind_methods() -> None:
 
 
 _bind_methods()
+_tensor_methods.bind(Tensor)  # PyTorch's spellings: view, size(), to, dim=, ...
 
 
 def tensor(data, requires_grad: bool = False, dtype=None, name: str | None = None) -> Tensor:

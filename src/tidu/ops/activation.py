@@ -6,6 +6,7 @@ from .._shapes import check_axis, normalize_axis
 from ..autograd import Function
 from ..backend import expit, xp
 from ..backend import softplus as softplus_kernel
+from ._names import torch_names
 from ._vjp import unreduce
 from .elementwise import exp, where
 from .reduce import sum as sum_
@@ -195,6 +196,7 @@ def leaky_relu(x, alpha: float = 0.01):
     return LeakyReLU.apply(x, alpha)
 
 
+@torch_names
 def softmax(x, axis: int = -1):
     """Probabilities along ``axis``: exp(x) / sum(exp(x)), computed from x - max(x)."""
     if _ndim(x) == 0 and axis in (0, -1):  # a 0-d tensor: one element along its one axis
@@ -204,6 +206,7 @@ def softmax(x, axis: int = -1):
     return Softmax.apply(x, axis=check_axis(axis, _ndim(x), "softmax"))
 
 
+@torch_names
 def log_softmax(x, axis: int = -1):
     """log(softmax(x)) computed as x - logsumexp(x): finite where softmax underflows."""
     if _ndim(x) == 0 and axis in (0, -1):  # a 0-d tensor: one element along its one axis
@@ -213,6 +216,7 @@ def log_softmax(x, axis: int = -1):
     return LogSoftmax.apply(x, axis=check_axis(axis, _ndim(x), "log_softmax"))
 
 
+@torch_names
 def logsumexp(x, axis=None, keepdims: bool = False):
     """log(sum(exp(x))) over ``axis`` (all axes when None), stable for large inputs."""
     axis = normalize_axis(axis, _ndim(x), "logsumexp")

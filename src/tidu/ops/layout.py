@@ -18,6 +18,7 @@ from .._shapes import check_axis, normalize_axis
 from ..autograd import Function
 from ..backend import xp
 from ..errors import ShapeError
+from ._names import torch_names
 from ._vjp import is_tensor
 from .shape import Pad, broadcast_to, getitem, pad, permute, reshape
 
@@ -213,6 +214,7 @@ def _tile(x, reps: tuple, op: str):
                    tuple(r * n for r, n in zip(reps, shape)))
 
 
+@torch_names
 def repeat_interleave(x, repeats, axis: int | None = None):
     """Each element repeated ``repeats`` times along ``axis`` (torch.repeat_interleave,
     numpy.repeat); ``repeats`` is an int or a 1-D array of counts, one per element (or one
@@ -246,6 +248,7 @@ def repeat_interleave(x, repeats, axis: int | None = None):
 
 
 # ----- reordering -----
+@torch_names
 def flip(x, axis=None):
     """The elements in reverse order along ``axis`` (an int or a tuple; None: every axis, as
     numpy.flip). ``torch.flip(x, dims)`` is ``flip(x, dims)``.
@@ -260,6 +263,7 @@ def flip(x, axis=None):
                             for i in range(x.ndim)))
 
 
+@torch_names
 def roll(x, shifts, axis=None):
     """Elements shifted by ``shifts`` along ``axis``, those pushed off one end coming back at
     the other (torch.roll, numpy.roll). ``axis=None`` rolls the flattened tensor and keeps
@@ -308,6 +312,7 @@ def movedim(x, source, destination):
 moveaxis = movedim  # NumPy's name
 
 
+@torch_names
 def unflatten(x, axis: int, sizes):
     """Axis ``axis`` split into axes of ``sizes`` (one may be -1), as torch.unflatten.
 
@@ -357,6 +362,7 @@ def triu(x, k: int = 0):
     return Triu.apply(x, k=_int(k, "k", "triu"))
 
 
+@torch_names
 def diagonal(x, offset: int = 0, axis1: int = 0, axis2: int = 1):
     """Diagonal ``offset`` of the planes spanned by ``axis1`` and ``axis2``, as a new last
     axis (torch.diagonal, numpy.diagonal); offset > 0 is above the main diagonal.
@@ -428,6 +434,7 @@ def meshgrid(*tensors, indexing: str = "ij") -> tuple:
 
 
 # ----- pieces -----
+@torch_names
 def chunk(x, chunks: int, axis: int = 0) -> tuple:
     """``x`` cut along ``axis`` into pieces of ceil(n / chunks) elements, the last smaller
     (torch.chunk: there may be fewer than ``chunks`` pieces, e.g. 6 in 4 gives 2, 2, 2).
@@ -446,6 +453,7 @@ def chunk(x, chunks: int, axis: int = 0) -> tuple:
     return tuple(_slice(x, a, lo, min(lo + step, n)) for lo in range(0, n, step))
 
 
+@torch_names
 def unbind(x, axis: int = 0) -> tuple:
     """The slices of ``x`` along ``axis``, that axis removed (torch.unbind).
 
@@ -457,6 +465,7 @@ def unbind(x, axis: int = 0) -> tuple:
     return tuple(getitem(x, (slice(None),) * a + (i,)) for i in range(x.shape[a]))
 
 
+@torch_names
 def narrow(x, axis: int, start: int, length: int):
     """Elements ``start`` to ``start + length`` of ``axis`` (torch.narrow; a negative start
     counts from the end).

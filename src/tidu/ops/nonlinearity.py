@@ -20,6 +20,7 @@ from ..autograd import Function
 from ..backend import expit, xp
 from ..backend import softplus as softplus_kernel
 from ..errors import ShapeError
+from ._names import torch_names
 from .activation import sigmoid, softmax, softplus, tanh
 from .elementwise import abs as abs_
 from .elementwise import exp, where
@@ -319,11 +320,13 @@ def log_sigmoid(x):
     return LogSigmoid.apply(x)
 
 
+@torch_names
 def softmin(x, axis: int = -1):
     """softmax(-x) along ``axis``: the smallest entries get the most weight."""
     return softmax(-x, axis)
 
 
+@torch_names
 def glu(x, axis: int = -1):
     """Gated linear unit a * sigmoid(b), where a and b are the two halves of ``x`` along
     ``axis`` (whose length must be even); the result is half as long there.

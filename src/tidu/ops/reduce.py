@@ -5,6 +5,7 @@ from __future__ import annotations
 from .._shapes import expand_reduced, normalize_axis
 from ..autograd import Function
 from ..backend import xp
+from ._names import torch_names
 from ._vjp import count, unreduce
 from .shape import broadcast_like
 
@@ -104,26 +105,31 @@ def _axis(x, axis, op: str):
     return normalize_axis(axis, ndim, op)
 
 
+@torch_names
 def sum(x, axis=None, keepdims: bool = False):
     """Sum over ``axis`` (an int, a tuple, or None for all)."""
     return Sum.apply(x, axis=_axis(x, axis, "sum"), keepdims=keepdims)
 
 
+@torch_names
 def mean(x, axis=None, keepdims: bool = False):
     """Arithmetic mean over ``axis``."""
     return Mean.apply(x, axis=_axis(x, axis, "mean"), keepdims=keepdims)
 
 
+@torch_names(values_indices="max")
 def max(x, axis=None, keepdims: bool = False):
     """Largest value over ``axis``; ties share the gradient."""
     return Max.apply(x, axis=_axis(x, axis, "max"), keepdims=keepdims)
 
 
+@torch_names(values_indices="min")
 def min(x, axis=None, keepdims: bool = False):
     """Smallest value over ``axis``; ties share the gradient."""
     return Min.apply(x, axis=_axis(x, axis, "min"), keepdims=keepdims)
 
 
+@torch_names(unbiased=True)
 def var(x, axis=None, keepdims: bool = False, ddof: int = 0):
     """Variance over ``axis``: mean squared deviation, divided by n - ddof."""
     axis = _axis(x, axis, "var")

@@ -18,6 +18,7 @@ from __future__ import annotations
 from .._shapes import check_axis, expand_reduced, normalize_axis
 from ..autograd import Function
 from ..backend import xp
+from ._names import torch_names
 from ._vjp import count, unreduce
 from .logic import NoGrad, logical_and
 from .sort import Gather, ValuesIndices, as_tensor
@@ -84,6 +85,7 @@ class Prod(Function):
                                                              axis)
 
 
+@torch_names
 def prod(x, axis=None, keepdims: bool = False):
     """The product of the elements over ``axis`` (an int, a tuple, or None for all).
 
@@ -146,6 +148,7 @@ class Std(Function):
         return where(zero, 0.0, grad / ((count(x, axis) - ddof) * where(zero, 1.0, s)))
 
 
+@torch_names(unbiased=True)
 def std(x, axis=None, keepdims: bool = False, ddof: int = 0):
     """Standard deviation over ``axis``: the square root of the sum of squared deviations
     divided by n - ddof (ddof=1: the sample estimate, torch.std's default correction).
@@ -204,6 +207,7 @@ class PNorm(Function):
         return g * sign(x) * (a / safe) ** (p - 1) * live
 
 
+@torch_names
 def norm(x, ord=2, axis=None, keepdims: bool = False, p=None):
     """The vector p-norm over ``axis`` (all elements when None), as torch.linalg.vector_norm.
 
@@ -257,6 +261,7 @@ def _arg(x, axis, keepdims: bool, largest: bool, op: str):
     return ArgExtreme.apply(x, axis=axis, keepdims=keepdims, largest=largest)
 
 
+@torch_names
 def argmax(x, axis: int | None = None, keepdims: bool = False):
     """The int64 position of the largest value along ``axis`` (of the flattened tensor when
     None); the first one among ties, NaN counting as largest.
@@ -268,6 +273,7 @@ def argmax(x, axis: int | None = None, keepdims: bool = False):
     return _arg(x, axis, keepdims, True, "argmax")
 
 
+@torch_names
 def argmin(x, axis: int | None = None, keepdims: bool = False):
     """The int64 position of the smallest value along ``axis``; the first one among ties."""
     return _arg(x, axis, keepdims, False, "argmin")
@@ -278,6 +284,7 @@ class Truth(NoGrad):
         return getattr(xp, op)(x, axis=axis, keepdims=keepdims)
 
 
+@torch_names
 def any(x, axis=None, keepdims: bool = False):
     """Whether any element over ``axis`` is nonzero (a boolean tensor).
 
@@ -289,6 +296,7 @@ def any(x, axis=None, keepdims: bool = False):
     return Truth.apply(x, axis=normalize_axis(axis, x.ndim, "any"), keepdims=keepdims, op="any")
 
 
+@torch_names
 def all(x, axis=None, keepdims: bool = False):
     """Whether every element over ``axis`` is nonzero (a boolean tensor)."""
     x = as_tensor(x)
@@ -319,6 +327,7 @@ class Cumsum(Function):
         return _rcumsum(g, axis)
 
 
+@torch_names
 def cumsum(x, axis: int | None = None):
     """Running sums along ``axis`` (of the flattened tensor when None); integers and
     booleans sum in int64.
@@ -365,6 +374,7 @@ class Cumprod(Function):
         return grad + where(first, skip, 0.0)
 
 
+@torch_names
 def cumprod(x, axis: int | None = None):
     """Running products along ``axis`` (of the flattened tensor when None); the gradient is
     exact with zeros.
@@ -397,6 +407,7 @@ def _cum_extreme(x, axis: int, largest: bool, op: str) -> ValuesIndices:
     return ValuesIndices(Gather.apply(x, idx, axis=axis), idx)
 
 
+@torch_names
 def cummax(x, axis: int) -> ValuesIndices:
     """``(values, indices)``: the running maximum along ``axis`` and where each came from
     (the latest of equal values); the gradient goes to those positions.
@@ -408,6 +419,7 @@ def cummax(x, axis: int) -> ValuesIndices:
     return _cum_extreme(x, axis, True, "cummax")
 
 
+@torch_names
 def cummin(x, axis: int) -> ValuesIndices:
     """``(values, indices)``: the running minimum along ``axis`` (see :func:`cummax`)."""
     return _cum_extreme(x, axis, False, "cummin")
@@ -452,6 +464,7 @@ class ShiftOf(NoGrad):
         return xp.where(xp.isfinite(m), m, 0)
 
 
+@torch_names
 def logcumsumexp(x, axis: int):
     """log(cumsum(exp(x))) along ``axis``, stable for any values (``torch.logcumsumexp``).
 

@@ -6,6 +6,7 @@ from .._shapes import check_axis
 from ..autograd import Function
 from ..backend import xp
 from ..errors import ShapeError
+from ._names import torch_names
 from ._vjp import is_tensor
 
 
@@ -209,11 +210,18 @@ def reshape(x, *shape):
     return Reshape.apply(x, _shape_arg(shape))
 
 
-def flatten(x, start_axis: int = 0):
-    """Merge the axes from ``start_axis`` on into one: all of them by default, as
+@torch_names
+def flatten(x, start_axis: int = 0, end_axis: int = -1):
+    """Merge the axes from ``start_axis`` to ``end_axis`` into one: all of them by default, as
     ``torch.flatten``; ``start_axis=1`` keeps the batch axis (what ``nn.Flatten`` does)."""
     shp = x.shape
-    return reshape(x, tuple(shp[:start_axis]) + (-1,))
+    if end_axis == -1 or x.ndim == 0:
+        return reshape(x, tuple(shp[:start_axis]) + (-1,))
+    a, b = check_axis(start_axis, x.ndim, "flatten"), check_axis(end_axis, x.ndim, "flatten")
+    if a > b:
+        raise ShapeError(f"flatten: start_axis ({start_axis}) must not come after end_axis "
+                         f"({end_axis}) for a tensor of shape {shp}")
+    return reshape(x, tuple(shp[:a]) + (-1,) + tuple(shp[b + 1:]))
 
 
 def permute(x, *axes):
@@ -255,6 +263,7 @@ def broadcast_to(x, shape):
     return BroadcastTo.apply(x, shape)
 
 
+@torch_names
 def squeeze(x, axis=None):
     """Remove axes of length 1 (all of them, or the given ones)."""
     shp = x.shape
@@ -270,6 +279,7 @@ def squeeze(x, axis=None):
     return Reshape.apply(x, new)
 
 
+@torch_names
 def unsqueeze(x, axis: int):
     """Insert an axis of length 1 at ``axis``."""
     shp = list(x.shape)
@@ -277,6 +287,7 @@ def unsqueeze(x, axis: int):
     return Reshape.apply(x, tuple(shp))
 
 
+@torch_names
 def concatenate(tensors, axis: int = 0):
     """Join tensors along an existing axis."""
     tensors = list(tensors)
@@ -296,6 +307,7 @@ def concatenate(tensors, axis: int = 0):
     return Concatenate.apply(*tensors, axis=ax)
 
 
+@torch_names
 def stack(tensors, axis: int = 0):
     """Join tensors of one shape along a new axis."""
     tensors = list(tensors)
@@ -317,6 +329,7 @@ def _new_axis(axis, ndim: int, op: str) -> int:
                          f"(a new axis goes at {-ndim - 1} to {ndim})") from None
 
 
+@torch_names
 def split(x, sections, axis: int = 0):
     """Split into equal sections (an int) or at the given indices (a list), like numpy.split."""
     axis = check_axis(axis, x.ndim, "split")
@@ -489,6 +502,7 @@ def reshape_like(a, like):
     return ReshapeLike.apply(a, like)
 
 
+@torch_names
 def expand_dims(x, axis):
     """Insert length-1 axes at ``axis`` (an int or a tuple of positions in the result)."""
     axes = axis if isinstance(axis, (tuple, list)) else (axis,)

@@ -22,6 +22,7 @@ from collections import namedtuple
 from .._shapes import check_axis
 from ..autograd import Function
 from ..backend import xp
+from ._names import torch_names
 from .logic import NoGrad
 
 __all__ = ["sort", "argsort", "topk", "kthvalue", "median", "quantile"]
@@ -138,6 +139,7 @@ def _flat(x):
     return reshape(x, -1)
 
 
+@torch_names
 def argsort(x, axis: int = -1, descending: bool = False):
     """The int64 positions that sort ``x`` along ``axis`` (stable: ties keep their order).
 
@@ -149,6 +151,7 @@ def argsort(x, axis: int = -1, descending: bool = False):
     return Argsort.apply(x, axis=_axis(x, axis, "argsort"), descending=bool(descending))
 
 
+@torch_names
 def sort(x, axis: int = -1, descending: bool = False) -> ValuesIndices:
     """``(values, indices)``: ``x`` sorted along ``axis``, and where each value came from.
 
@@ -161,6 +164,7 @@ def sort(x, axis: int = -1, descending: bool = False) -> ValuesIndices:
     return ValuesIndices(Gather.apply(x, idx, axis=axis), idx)
 
 
+@torch_names
 def topk(x, k: int, axis: int = -1, largest: bool = True, sorted: bool = True) -> ValuesIndices:
     """The ``k`` largest (``largest=False``: smallest) values along ``axis``, with indices.
 
@@ -189,6 +193,7 @@ def _kth(x, k: int, axis: int, keepdims: bool, nan_wins: bool) -> ValuesIndices:
     return ValuesIndices(_squeeze(values, axis), _squeeze(idx, axis))
 
 
+@torch_names
 def kthvalue(x, k: int, axis: int = -1, keepdims: bool = False) -> ValuesIndices:
     """The ``k``-th smallest value along ``axis`` (k = 1 is the minimum) and its index.
 
@@ -205,6 +210,7 @@ def kthvalue(x, k: int, axis: int = -1, keepdims: bool = False) -> ValuesIndices
     return _kth(x, k - 1, axis, keepdims, nan_wins=False)
 
 
+@torch_names
 def median(x, axis: int | None = None, keepdims: bool = False):
     """The median: of an even count, the lower of the two middle values (PyTorch's rule).
 
@@ -276,6 +282,7 @@ class QuantileWeight(NoGrad):
         return _at_axis(w, axis, x.ndim).astype(x.dtype)
 
 
+@torch_names
 def quantile(x, q, axis: int | None = None, keepdims: bool = False,
              interpolation: str = "linear"):
     """The ``q``-th quantiles along ``axis`` (all elements when None), as ``torch.quantile``.
