@@ -75,7 +75,9 @@ class Optimizer:
     Args:
         params: the parameters to train (Tensors), now or later through :meth:`build`.
             A number or a schedule in this position is taken as the learning rate
-            (``SGD(0.1)``, as in Keras).
+            (``SGD(0.1)``, as in Keras). Or, as in PyTorch, a list of parameter groups:
+            dicts ``{'params': [...], 'lr': ..., 'weight_decay': ...}`` whose missing
+            ``lr`` / ``weight_decay`` take the optimizer's (see :attr:`param_groups`).
         lr: learning rate: a float or a schedule ``step -> float``
             (see :mod:`tidu.optim.schedules`). ``learning_rate`` is an alias.
         weight_decay: L2 penalty coefficient. Coupled (added to the gradient,
@@ -107,8 +109,13 @@ class Optimizer:
                             f"(got lr={lr!r}, learning_rate={learning_rate!r})")
         if lr is None:
             lr = learning_rate if learning_rate is not None else self.defaults["learning_rate"]
-        self._learning_rate = _check_rate(name, lr)
-        self.weight_decay = check_number(name, "weight_decay", weight_decay)
+        lr = _check_rate(name, lr)
+        weight_decay = check_number(name, "weight_decay", weight_decay)
+        self.param_groups: list[dict] = [{"params": [], "lr": lr, "weight_decay": weight_decay}]
+        """The parameter groups, as in PyTorch: dicts with ``params`` (a list of Tensors),
+        ``lr`` (a float or a schedule) and ``weight_decay``. Setting a group's ``lr`` or
+        ``weight_decay`` takes effect at the next step (schedulers do this)."""
+        self._group_of: list[int] = []
         given = [k for k, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
                                 ("global_clipnorm", global_clipnorm)) if v is not None]
         if len(given) > 1:
@@ -123,12 +130,67 @@ class Optimizer:
         self._pending: dict | None = None
         if params is not None:
             params = list(params)
+            if params and all(isinstance(g, dict) for g in params):
+                params = self._set_groups(params, lr, weight_decay)
             if not params:
                 raise ValueError(
                     f"{name}: got an empty parameter list. If the model's layers are built "
                     "lazily, call the model once first, or create the optimizer without "
                     "parameters and let fit (or opt.build(params)) attach them")
             self.build(params)
+
+    # ----- parameter groups -----
+    def _set_groups(self, groups: list, lr, weight_decay: float) -> list:
+        """Make ``param_groups`` from PyTorch-style dicts; the flat list of their params."""
+        name = type(self).__name__
+        made, flat, owner = [], [], []
+        for j, g in enumerate(groups):
+            unknown = sorted(set(g) - {"params", "lr", "weight_decay"})
+            if "params" not in g or unknown:
+                raise ValueError(
+                    f"{name}: parameter group {j} must have 'params' and may set 'lr' and "
+                    f"'weight_decay'; got keys {sorted(g)}"
+                    + (f" (per-group {unknown} is not supported)" if unknown else ""))
+            ps = g["params"]
+            ps = [ps] if isinstance(ps, Tensor) else list(ps)
+            made.append({"params": ps,
+                         "lr": _check_rate(f"{name} (group {j})", g.get("lr", lr)),
+                         "weight_decay": check_number(f"{name} (group {j})", "weight_decay",
+                                                      g.get("weight_decay", weight_decay))})
+            flat += ps
+            owner += [j] * len(ps)
+        self.param_groups, self._group_of = made, owner
+        return flat
+
+    @property
+    def _learning_rate(self):
+        return self.param_groups[0]["lr"]
+
+    @_learning_rate.setter
+    def _learning_rate(self, value) -> None:
+        for g in self.param_groups:  # one rate (Keras style) applies to every group
+            g["lr"] = value
+
+    @property
+    def weight_decay(self) -> float:
+        """The weight decay of the first parameter group; setting it sets every group's."""
+        return self.param_groups[0]["weight_decay"]
+
+    @weight_decay.setter
+    def weight_decay(self, value: float) -> None:
+        value = check_number(type(self).__name__, "weight_decay", value)
+        for g in self.param_groups:
+            g["weight_decay"] = value
+
+    def _group_rates(self) -> list[tuple[float, float]]:
+        """(lr, weight_decay) of each group for the next step, checked."""
+        name, out = type(self).__name__, []
+        for j, g in enumerate(self.param_groups):
+            lr = _check_rate(f"{name} (param_groups[{j}])", g["lr"])
+            lr = float(lr(self._iterations)) if callable(lr) else lr
+            out.append((lr, check_number(f"{name} (param_groups[{j}])", "weight_decay",
+                                         g["weight_decay"])))
+        return out
 
     # ----- parameters and state -----
     def _slot_names(self) -> tuple:
@@ -178,13 +240,23 @@ class Optimizer:
                     f"shapes {old}, got {len(new)} of shapes {new}; create a new optimizer "
                     "for a different model")
             self._params = params
+            self._regroup(params)
             return
         self._params = params
+        self._regroup(params)
         self._state = [{s: self._slot_init(s, p.data) for s in self._slot_names()}
                        for p in params]
         if self._pending is not None:
             pending, self._pending = self._pending, None
             self.load_state_dict(pending)
+
+    def _regroup(self, params: list) -> None:
+        if len(self._group_of) != len(params):  # plain parameters: one group
+            self._group_of = [0] * len(params)
+        for g in self.param_groups:
+            g["params"] = []
+        for j, p in zip(self._group_of, params):
+            self.param_groups[j]["params"].append(p)
 
     def _require_built(self) -> list:
         if self._params is None:
@@ -271,8 +343,7 @@ class Optimizer:
             grads = clip_mod.clip_by_global_norm(grads, self.global_clipnorm)
         elif self.clipvalue is not None:
             grads = clip_mod.clip_by_value(grads, self.clipvalue)
-        lr = self.learning_rate
-        wd = self.weight_decay
+        rates = self._group_rates()
         t = self._iterations + 1
         state = self._state
         saved = [] if self.check_finite else None
@@ -280,6 +351,7 @@ class Optimizer:
         # what the check reports, or interrupt an update halfway
         with xp.errstate(over="ignore", invalid="ignore") if saved is not None else _nothing:
             for i, g in zip(idx, grads):
+                lr, wd = rates[self._group_of[i]]
                 w = params[i].data
                 if saved is not None:
                     saved.append((i, w.copy(), {k: a.copy() for k, a in state[i].items()}))
@@ -350,7 +422,8 @@ class Optimizer:
 
         Returns:
             ``{'class_name', 'iterations', 'learning_rate' (float, or None for a schedule,
-            which depends only on iterations), 'hyperparameters', 'state': {index:
+            which depends only on iterations), 'hyperparameters', 'param_groups' ({str(index):
+            {lr, weight_decay, num_params}}), 'state': {index:
             {slot: array}}}``.
         """
         lr = self._learning_rate
@@ -360,6 +433,10 @@ class Optimizer:
             "iterations": self._iterations,
             "learning_rate": None if callable(lr) else lr,
             "hyperparameters": hyper,
+            "param_groups": {str(k): {"lr": None if callable(g["lr"]) else g["lr"],
+                                      "weight_decay": g["weight_decay"],
+                                      "num_params": len(g["params"])}
+                             for k, g in enumerate(self.param_groups)},
             "state": {i: {k: a.copy() for k, a in s.items()} for i, s in enumerate(self._state)},
         }
 
@@ -393,6 +470,10 @@ class Optimizer:
             self._pending = state_dict
             return
         saved = state_dict["state"]
+        groups = state_dict.get("param_groups")
+        if groups is not None and len(groups) != len(self.param_groups):
+            raise ValueError(f"{name}.load_state_dict: the state has {len(groups)} parameter "
+                             f"groups, this optimizer has {len(self.param_groups)}")
         if len(saved) != len(self._state):
             raise ValueError(f"{name}.load_state_dict: the state is for {len(saved)} "
                              f"parameters, this optimizer has {len(self._state)}")
@@ -420,6 +501,15 @@ class Optimizer:
         lr = state_dict.get("learning_rate")
         if lr is not None:
             self._learning_rate = _check_rate(name, lr)
+        for k, g in enumerate(self.param_groups if groups is not None else ()):
+            s = groups.get(str(k), groups.get(k))
+            if s is None or s.get("num_params", len(g["params"])) != len(g["params"]):
+                raise ValueError(f"{name}.load_state_dict: parameter group {k} does not match "
+                                 f"(saved {s!r:.80}, this group has {len(g['params'])} "
+                                 "parameters)")
+            if s.get("lr") is not None:
+                g["lr"] = _check_rate(name, s["lr"])
+            g["weight_decay"] = check_number(name, "weight_decay", s["weight_decay"])
 
     def __repr__(self) -> str:
         lr = self._learning_rate
