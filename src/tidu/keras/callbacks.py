@@ -1,0 +1,19 @@
+"""``keras.callbacks``: tidu's callbacks."""
+
+from ..callbacks import (
+    BackupAndRestore,
+    Callback,
+    CallbackList,
+    CSVLogger,
+    EarlyStopping,
+    History,
+    LambdaCallback,
+    ModelCheckpoint,
+    ProgbarLogger,
+    ReduceLROnPlateau,
+    TerminateOnNaN,
+)
+
+__all__ = ["BackupAndRestore", "Callback", "CallbackList", "CSVLogger", "EarlyStopping",
+           "History", "LambdaCallback", "ModelCheckpoint", "ProgbarLogger",
+           "ReduceLROnPlateau", "TerminateOnNaN"]

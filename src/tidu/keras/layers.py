@@ -1,0 +1,85 @@
+"""``keras.layers``: tidu's layers, plus ``Layer`` (a tidu Module that accepts Keras's
+``call`` and ``add_weight(shape=...)``) and the merging layers ``Concatenate`` and ``Add``."""
+
+from __future__ import annotations
+
+from .. import ops
+from ..models.keras_style import install_call
+from ..nn import Module
+from ..nn.layers import ELU, Activation, Dense, Dropout, Flatten, LeakyReLU, ReLU, Reshape, Softmax
+from ..tensor import Tensor
+from ._functional import functional_name
+
+
+class Layer(Module):
+    """Base class for Keras-style custom layers: define ``build(input_shape)`` and
+    ``call(inputs)`` (or ``forward``). ``add_weight`` takes Keras's keywords too
+    (``add_weight(shape=(3, 4), initializer='zeros', trainable=True, name='w')``)."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        install_call(cls)
+
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable: bool = True,
+                   regularizer=None, name: str | None = None, **kwargs):
+        """Keras's ``add_weight(shape, initializer, dtype, trainable, regularizer, name)``;
+        a first argument that is a string is tidu's ``add_weight(name, shape, ...)``."""
+        if isinstance(shape, str):  # tidu's order: add_weight(name, shape, initializer, ...)
+            name, shape = shape, kwargs.pop("shape", initializer)
+            initializer = kwargs.pop("initializer", "glorot_uniform")
+        unknown = set(kwargs) - {"autocast", "constraint", "aggregation"}
+        if unknown or kwargs.get("constraint") is not None:
+            raise TypeError(f"{self.name}: add_weight does not support "
+                            f"{sorted(unknown) or ['constraint']}")
+        if shape is None:
+            raise TypeError(f"{self.name}: add_weight needs shape=, got None")
+        if name is None:
+            name, i = "variable", 0
+            while name in self.__dict__:
+                i += 1
+                name = f"variable_{i}"
+        return super().add_weight(name, shape, initializer or "glorot_uniform",
+                                  regularizer=regularizer, trainable=trainable, dtype=dtype)
+
+
+class _Merge(Layer):
+    """Base of layers that take a list of tensors."""
+
+    def __call__(self, inputs, *args, **kwargs):
+        if isinstance(inputs, (list, tuple)):
+            if len(inputs) < 2:
+                raise ValueError(f"{self.name}: expects a list of at least 2 inputs, got "
+                                 f"{len(inputs)}")
+            inputs = [x if isinstance(x, Tensor) else Tensor(x) for x in inputs]
+            return self.forward(inputs, *args, **kwargs)
+        raise TypeError(f"{self.name}: expects a list of tensors, got "
+                        f"{type(inputs).__name__}")
+
+
+class Concatenate(_Merge):
+    """Join a list of tensors along ``axis`` (default -1), as ``keras.layers.Concatenate``."""
+
+    def __init__(self, axis: int = -1, name: str | None = None):
+        super().__init__(name=name)
+        self.axis = int(axis)
+
+    def forward(self, inputs):
+        return ops.concatenate(list(inputs), axis=self.axis)
+
+
+class Add(_Merge):
+    """Sum a list of tensors of the same shape, as ``keras.layers.Add``."""
+
+    def forward(self, inputs):
+        out = inputs[0]
+        for x in inputs[1:]:
+            out = out + x
+        return out
+
+
+def __getattr__(name: str):
+    return functional_name(name, "tidu.keras.layers")
+
+
+__all__ = ["ELU", "Activation", "Add", "Concatenate", "Dense", "Dropout", "Flatten", "Layer",
+           "LeakyReLU", "ReLU", "Reshape", "Softmax"]

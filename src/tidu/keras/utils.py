@@ -1,0 +1,68 @@
+"""``keras.utils``: ``to_categorical``, ``set_random_seed`` and ``plot_model``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..datasets import to_categorical
+from ..random import manual_seed
+
+
+def set_random_seed(seed: int) -> None:
+    """Seed tidu's one generator (weights, dropout, shuffling): ``tidu.manual_seed``."""
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"set_random_seed: seed must be an int, got {type(seed).__name__}")
+    manual_seed(seed)
+
+
+def _layers_of(model) -> list:
+    layers = getattr(model, "layers", None)
+    return list(layers) if layers is not None else list(model.children())
+
+
+def _shape_text(layer) -> str:
+    shape = getattr(layer, "input_shape", None)
+    return "?" if shape is None else str(tuple(shape)).replace("None", "?")
+
+
+def model_to_dot(model, show_shapes: bool = False, show_layer_names: bool = True,
+                 rankdir: str = "TB") -> str:
+    """The model's layers as Graphviz DOT text: one box per layer (its class, its name, and
+    with ``show_shapes`` the input shape it was built for), an edge from each to the next."""
+    from ..viz import _quote
+
+    if rankdir not in ("TB", "LR", "BT", "RL"):
+        raise ValueError(f"plot_model: rankdir must be 'TB', 'LR', 'BT' or 'RL', got "
+                         f"{rankdir!r}")
+    lines = ["digraph model {", f"  rankdir={rankdir};", "  node [shape=record];"]
+    layers = _layers_of(model)
+    for i, layer in enumerate(layers):
+        label = type(layer).__name__
+        if show_layer_names:
+            label = f"{layer.name}: {label}"
+        if show_shapes:
+            label += f"\\ninput: {_shape_text(layer)}"
+        lines.append(f"  l{i} [label={_quote(label)}];")
+    lines += [f"  l{i} -> l{i + 1};" for i in range(len(layers) - 1)]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def plot_model(model, to_file: str | os.PathLike = "model.png", show_shapes: bool = False,
+               show_layer_names: bool = True, rankdir: str = "TB", **kwargs) -> str:
+    """Draw the model's layers (see :func:`model_to_dot`) to ``to_file``: ``.dot``/``.gv``
+    writes the DOT text, ``.png``/``.svg``/``.pdf`` runs Graphviz's ``dot`` (raises
+    ``tidu.viz.GraphvizNotFoundError`` when it is not installed). Returns the DOT text.
+    Keras's other drawing options (``show_dtype``, ``expand_nested``, ...) are ignored."""
+    from ..viz import _format_of, _run_dot, _write_atomic
+
+    text = model_to_dot(model, show_shapes, show_layer_names, rankdir)
+    path = Path(to_file)
+    fmt = _format_of(path, None)
+    data = text.encode("utf-8") if fmt in ("dot", "gv") else _run_dot(text, fmt)
+    _write_atomic(path, data)
+    return text
+
+
+__all__ = ["model_to_dot", "plot_model", "set_random_seed", "to_categorical"]

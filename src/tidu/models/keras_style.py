@@ -1,0 +1,108 @@
+"""Keras 3's subclassing spellings on tidu's Model: ``call`` and ``train_step(data)``.
+
+The rules (see docs/porting.md):
+
+* A subclass that defines ``call(self, inputs, training=None)`` and no ``forward`` gets a
+  ``forward`` that runs ``call``; ``training`` receives the module's mode (``model.training``)
+  unless the caller passes it.
+* A subclass whose ``train_step`` takes one argument besides ``self`` (Keras's
+  ``train_step(self, data)``) is called by ``fit`` with ``data = (x, y)`` and must return a
+  dict of metric results (``{m.name: m.result() for m in self.metrics}``), which become the
+  batch's logs. The step updates ``self.metrics`` itself; ``fit`` resets them each epoch.
+  tidu's own form ``train_step(self, x, y)`` returns ``(loss, predictions)`` as before.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+
+from .. import metrics as metrics_mod
+
+
+def _positional_count(fn) -> int:
+    """Positional parameters of ``fn`` after ``self`` (a ``*args`` counts as many)."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return 2
+    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params):
+        return 2
+    return sum(p.kind in (inspect.Parameter.POSITIONAL_ONLY,
+                          inspect.Parameter.POSITIONAL_OR_KEYWORD) for p in params)
+
+
+def install_call(cls: type) -> None:
+    """Give ``cls`` a ``forward`` that runs its Keras-style ``call`` (when it has no forward
+    of its own)."""
+    call = cls.__dict__.get("call")
+    if call is None or "forward" in cls.__dict__:
+        return
+    try:
+        takes_training = "training" in inspect.signature(call).parameters
+    except (TypeError, ValueError):
+        takes_training = False
+
+    @functools.wraps(call)
+    def forward(self, *args, **kwargs):
+        if takes_training:
+            if kwargs.get("training") is None:
+                kwargs["training"] = self.training
+        else:  # Keras lets callers pass training= to a call that does not take it
+            kwargs.pop("training", None)
+        return call(self, *args, **kwargs)
+
+    forward._tidu_from_call = True
+    cls.forward = forward
+
+
+class KerasStyle:
+    """Mixin of :class:`tidu.models.Model`: ``call`` dispatch, ``metrics``, ``compute_loss``
+    and the Keras form of ``train_step``."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        install_call(cls)
+
+    @property
+    def keras_train_step(self) -> bool:
+        """True when ``train_step`` has Keras's one-argument form ``train_step(data)``."""
+        return _positional_count(type(self).train_step) == 1
+
+    @property
+    def metrics(self) -> list:
+        """The loss tracker (named 'loss') followed by the compiled metrics, as in Keras;
+        during ``fit`` these are the live objects that ``fit`` resets and reports."""
+        state = getattr(self, "fit_state", None)
+        if state is not None and state.trackers:
+            return list(state.trackers)
+        tracker = self.__dict__.get("_loss_tracker")
+        if tracker is None:
+            tracker = metrics_mod.Mean(name="loss")
+            object.__setattr__(self, "_loss_tracker", tracker)
+        return [tracker, *self.compiled_metrics]
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):
+        """The compiled loss of ``(y, y_pred)`` plus the regularization penalties (a scalar
+        Tensor), as Keras's ``compute_loss``; ``y_pred`` defaults to ``self(x)``."""
+        self._check_compiled("compute_loss")
+        if y_pred is None:
+            y_pred = self(x)
+        if sample_weight is None:
+            loss = self.loss(y, y_pred)
+        else:
+            loss = self.loss(y, y_pred, sample_weight=sample_weight)
+        reg = self.regularization_loss()
+        return loss if reg is None else loss + reg
+
+    def _keras_logs(self, out) -> dict:
+        """A Keras ``train_step``'s returned dict as plain floats (it must hold 'loss')."""
+        if not isinstance(out, dict):
+            raise TypeError(f"{type(self).__name__}.train_step(data) must return a dict of "
+                            f"metric results such as {{'loss': ...}}, got "
+                            f"{type(out).__name__}")
+        logs = {k: float(getattr(v, "data", v)) for k, v in out.items()}
+        if "loss" not in logs:
+            raise ValueError(f"{type(self).__name__}.train_step(data) must return a 'loss' "
+                             f"entry, got keys {sorted(logs)}")
+        return logs
