@@ -20,7 +20,7 @@ rate schedules live in :mod:`tidu.optim.schedules`; ``clip_grad_norm_`` and
 from __future__ import annotations
 
 from .. import registry
-from . import schedules
+from . import lr_scheduler, schedules
 from .adagrad import Adagrad, adagrad_update
 from .adam import Adam, AdamW, adam_update
 from .clip import clip_grad_norm_, clip_grad_value_
