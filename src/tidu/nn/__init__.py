@@ -50,3 +50,4 @@ __all__ = [
 ]
 __all__ += ["CELU", "ELU", "GELU", "GLU", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid",
             "Mish", "PReLU", "ReLU6", "SELU", "SiLU", "Softmin", "Softplus", "Softsign"]
+from . import init, utils  # noqa: E402  (torch.nn.init, torch.nn.utils)
