@@ -28,7 +28,7 @@ from .compile import (
 from .creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
 from .errors import GradientError, ShapeError, TiduError
 from .gradcheck import GradcheckError, GradcheckResult, gradcheck
-from .models import Model, Sequential, load_model
+from .models import Input, Model, Sequential, load_model
 from .nn import initializers, regularizers
 from .ops import (
     abs,

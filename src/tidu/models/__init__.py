@@ -5,8 +5,10 @@
 """
 
 from ..optim import NonFiniteUpdateError
+from .functional import Functional, Input
 from .model import Model, NonFiniteLossError
 from .saving import load_model
 from .sequential import Sequential
 
-__all__ = ["Model", "NonFiniteLossError", "NonFiniteUpdateError", "Sequential", "load_model"]
+__all__ = ["Functional", "Input", "Model", "NonFiniteLossError", "NonFiniteUpdateError",
+           "Sequential", "load_model"]

@@ -41,6 +41,14 @@ class Model(KerasStyle, nn.Module):
     stop_training = False
     fit_state = None  # during fit: where it is (tidu.models.fit_state.FitState)
 
+    def __new__(cls, *args, **kwargs):
+        """``Model(inputs, outputs)`` makes a functional model (:mod:`.functional`)."""
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            from .functional import Functional
+
+            cls = Functional
+        return super().__new__(cls, *args, **kwargs)
+
     # ----- configuration -----
     jit_compile = False
 

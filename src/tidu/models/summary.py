@@ -32,6 +32,10 @@ def summary_text(model) -> str:
         layers = list(model.children())
     rows = [("Layer (type)", "Output Shape", "Param #")]
     shape = getattr(model, "input_shape", None)
+    graph_rows = getattr(model, "_summary_rows", None)  # a functional model: its graph
+    if graph_rows is not None:
+        rows = [("Layer (type)", "Output Shape", "Param #", "Connected to"), *graph_rows()]
+        layers = ()
     for layer in layers:
         out = None
         if shape is not None and hasattr(layer, "compute_output_shape"):
@@ -42,7 +46,7 @@ def summary_text(model) -> str:
         shape = out
         rows.append((f"{layer.name} ({type(layer).__name__})", _fmt_shape(out),
                      f"{_count(layer)[0]:,}"))
-    widths = [max(len(r[i]) for r in rows) + 2 for i in range(3)]
+    widths = [max(len(r[i]) for r in rows) + 2 for i in range(len(rows[0]))]
     widths[0] = max(widths[0], 28)
     widths[1] = max(widths[1], 22)
     line = "=" * sum(widths)

@@ -47,6 +47,24 @@ def _wrap_build(build):
     return wrapped
 
 
+def _variable_type():
+    from ..compile.variable import Variable
+
+    return Variable
+
+
+def _symbolic(x) -> bool:
+    from ..models.functional import is_symbolic
+
+    return is_symbolic(x)
+
+
+def _symbolic_call(layer, x, args, kwargs):
+    from ..models.functional import symbolic_call
+
+    return symbolic_call(layer, x, args, kwargs)
+
+
 class Module:
     """Base class of layers and models (``tidu.nn.Layer`` is the same class).
 
@@ -190,9 +208,20 @@ class Module:
         return self._build_input_shape
 
     def __call__(self, x, *args, **kwargs):
-        """Convert array inputs to Tensors (no copy), build on the first call, run forward."""
+        """Convert array inputs to Tensors (no copy), build on the first call, run forward.
+
+        On symbolic inputs (``tidu.Input`` and what layers make of it, also in a list) the
+        call is also recorded for functional models (:mod:`tidu.models.functional`)."""
         if not isinstance(x, Tensor) and x is not None:
+            if isinstance(x, (list, tuple, dict)):
+                if _symbolic(x):
+                    return _symbolic_call(self, x, args, kwargs)
+                items = x.values() if isinstance(x, dict) else x
+                if x and all(isinstance(v, Tensor) for v in items):  # a merge layer's list
+                    return self.forward(x, *args, **kwargs)
             x = Tensor(x)
+        elif x.__class__ is not Tensor and isinstance(x, _variable_type()):
+            return _symbolic_call(self, x, args, kwargs)
         if not self._built and isinstance(x, Tensor):
             self.build((None, *x.shape[1:]) if x.ndim else ())
         return self.forward(x, *args, **kwargs)
