@@ -7,7 +7,7 @@ by ``build(input_shape)`` on the first call (Keras style) or eagerly in ``__init
 (PyTorch style).
 """
 
-from . import activations, functional, initializers, regularizers
+from . import activations, functional, initializers, losses, regularizers
 from .layers import (
     CELU,
     ELU,
@@ -40,6 +40,8 @@ from .layers import (
     Step,
     Tanh,
 )
+from .layers.container import ModuleDict, ParameterList
+from .losses import *  # CrossEntropyLoss, MSELoss, ...: PyTorch's loss modules
 from .module import IncompatibleKeys, Layer, Module, ModuleList
 from .parameter import Parameter
 
@@ -50,4 +52,5 @@ __all__ = [
 ]
 __all__ += ["CELU", "ELU", "GELU", "GLU", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid",
             "Mish", "PReLU", "ReLU6", "SELU", "SiLU", "Softmin", "Softplus", "Softsign"]
+__all__ += ["ModuleDict", "ParameterList", "functional", "losses"] + losses.__all__
 from . import init, utils  # noqa: E402  (torch.nn.init, torch.nn.utils)

@@ -1,10 +1,11 @@
-"""Sequential: layers applied one after the other."""
+"""Containers: Sequential (layers applied one after the other), ModuleDict, ParameterList."""
 
 from __future__ import annotations
 
 from ...tensor import Tensor
 from .._utils import normalize_shape, serialize
 from ..module import Module
+from ..parameter import Parameter
 
 
 class Sequential(Module):
@@ -16,7 +17,8 @@ class Sequential(Module):
     their index, so weight names are '0.kernel', '0.bias', '1.kernel', ...
 
     Args:
-        layers: the layers (Modules), in order.
+        layers: the layers (Modules), in order: one list (Keras, ``Sequential([a, b])``) or
+            one argument each (PyTorch, ``Sequential(a, b)``).
         name: model name (default 'sequential', 'sequential_1', ...).
 
     Shape:
@@ -33,14 +35,13 @@ class Sequential(Module):
     [('1.kernel', (512, 10)), ('1.bias', (10,))]
     """
 
-    def __init__(self, layers=None, name: str | None = None):
+    def __init__(self, *layers, name: str | None = None):
         super().__init__(name=name)
         self._layers: list = []
         self._built = True  # it owns no weights: it is built when all its layers are
-        if isinstance(layers, Module):
-            raise TypeError(f"{self.name}: layers must be a list of layers, got a single "
-                            f"{type(layers).__name__}; write Sequential([layer])")
-        for layer in layers or ():
+        if len(layers) == 1 and (layers[0] is None or isinstance(layers[0], (list, tuple))):
+            layers = layers[0] or ()  # Keras: Sequential([a, b]); PyTorch: Sequential(a, b)
+        for layer in layers:
             self.add(layer)
 
     def add(self, layer: Module) -> None:
@@ -124,3 +125,132 @@ class Sequential(Module):
 
         layers = [registry.resolve("layer", c) for c in config.get("layers", [])]
         return cls(layers, name=config.get("name"))
+
+
+def _check_key(owner: Module, key, kind: str) -> str:
+    if not isinstance(key, str) or not key or "." in key:
+        raise KeyError(f"{owner.name}: {kind} keys must be non-empty strings without '.', "
+                       f"got {key!r}")
+    d = owner.__dict__
+    if key in d and key not in d["_child_names"] and key not in d["_param_names"] or (
+            key not in d and hasattr(type(owner), key)):
+        raise KeyError(f"{owner.name}: key {key!r} would hide the attribute of that name; "
+                       "choose another key")
+    return key
+
+
+class ModuleDict(Module):
+    """A dict of Modules whose parameters are registered under their keys (PyTorch's
+    ``nn.ModuleDict``); insertion order is kept.
+
+    >>> import tidu
+    >>> heads = tidu.nn.ModuleDict({"a": tidu.nn.Linear(2, 1), "b": tidu.nn.Linear(2, 3)})
+    >>> list(heads), [n for n, _ in heads.named_parameters()][:2]
+    (['a', 'b'], ['a.weight', 'a.bias'])
+    """
+
+    def __init__(self, modules=None, name: str | None = None):
+        super().__init__(name=name)
+        self._keys: list = []
+        self.update(modules or {})
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        if not isinstance(module, Module):
+            raise TypeError(f"{self.name}: can only hold Modules, got {type(module).__name__} "
+                            f"for key {key!r}")
+        _check_key(self, key, "ModuleDict")
+        setattr(self, key, module)
+        if key not in self._keys:
+            self._keys.append(key)
+
+    def __getitem__(self, key: str) -> Module:
+        if key not in self._keys:
+            raise KeyError(f"{self.name}: no module under key {key!r}; keys: {self._keys}")
+        return getattr(self, key)
+
+    def __delitem__(self, key: str) -> None:
+        self[key]  # noqa: B018 - the KeyError names the keys
+        delattr(self, key)
+        self._keys.remove(key)
+
+    def __contains__(self, key) -> bool:
+        return key in self._keys
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __iter__(self):
+        return iter(list(self._keys))
+
+    def keys(self) -> list:
+        return list(self._keys)
+
+    def values(self) -> list:
+        return [self[k] for k in self._keys]
+
+    def items(self) -> list:
+        return [(k, self[k]) for k in self._keys]
+
+    def update(self, modules) -> None:
+        """Add (or replace) the modules of a dict or of (key, module) pairs."""
+        for key, module in (modules.items() if hasattr(modules, "items") else modules):
+            self[key] = module
+
+    def pop(self, key: str) -> Module:
+        module = self[key]
+        del self[key]
+        return module
+
+    def forward(self, x, *args, **kwargs):
+        raise NotImplementedError("a ModuleDict has no forward(); index it by key instead")
+
+
+class ParameterList(Module):
+    """A list of Parameters registered as '0', '1', ... (PyTorch's ``nn.ParameterList``);
+    arrays and Tensors appended become Parameters.
+
+    >>> import tidu
+    >>> ps = tidu.nn.ParameterList([tidu.zeros((2,)), tidu.ones((3,))])
+    >>> [(n, p.shape) for n, p in ps.named_parameters()]
+    [('0', (2,)), ('1', (3,))]
+    """
+
+    def __init__(self, parameters=None, name: str | None = None):
+        super().__init__(name=name)
+        self._items: list = []
+        for p in parameters or ():
+            self.append(p)
+
+    @staticmethod
+    def _as_parameter(value) -> Parameter:
+        return value if isinstance(value, Parameter) else Parameter(value)
+
+    def append(self, value) -> ParameterList:
+        """Add ``value`` (a Parameter, or data made into one) at the end."""
+        p = self._as_parameter(value)
+        setattr(self, str(len(self._items)), p)
+        self._items.append(p)
+        return self
+
+    def extend(self, values) -> ParameterList:
+        for v in values:
+            self.append(v)
+        return self
+
+    def __getitem__(self, index):
+        return self._items[index]
+
+    def __setitem__(self, index: int, value) -> None:
+        i = range(len(self._items))[index]  # IndexError for a bad index
+        p = self._as_parameter(value)
+        setattr(self, str(i), p)
+        self._items[i] = p
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def forward(self, x, *args, **kwargs):
+        raise NotImplementedError("a ParameterList has no forward(); iterate over it instead")
