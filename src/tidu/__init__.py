@@ -8,6 +8,7 @@ from . import linalg  # noqa: I001
 from . import callbacks, datasets, func, losses, metrics, models, nn, ops, optim, optimize, viz
 from . import io  # noqa: I001
 from . import onnx  # noqa: I001  (tidu.onnx imports the onnx package only on export)
+from . import keras  # noqa: I001  (Keras 3's names for tidu's objects)
 from .autograd import Function, enable_grad, grad, is_grad_enabled, no_grad
 from .compile import THEANO_TYPES as _THEANO_TYPES
 from .compile import (
@@ -27,7 +28,7 @@ from .compile import (
 from .creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
 from .errors import GradientError, ShapeError, TiduError
 from .gradcheck import GradcheckError, GradcheckResult, gradcheck
-from .models import Model, Sequential, load_model
+from .models import Input, Model, Sequential, load_model
 from .nn import initializers, regularizers
 from .ops import (
     abs,
