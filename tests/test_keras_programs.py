@@ -157,8 +157,7 @@ class _MLP(keras.Model):
     def call(self, inputs, training=None):
         self.modes.append(training)
         x = keras.activations.relu(self.block(inputs))
-        if training:
-            x = self.dropout(x)
+        x = self.dropout(x, training=training)
         return self.head(x)
 
 

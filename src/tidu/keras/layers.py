@@ -6,7 +6,9 @@ from __future__ import annotations
 from .. import ops
 from ..models.keras_style import install_call
 from ..nn import Module
-from ..nn.layers import ELU, Activation, Dense, Dropout, Flatten, LeakyReLU, ReLU, Reshape, Softmax
+from ..nn import layers as _nn_layers
+from ..nn._utils import _classes
+from ..nn.layers import ELU, Activation, Dense, Flatten, LeakyReLU, ReLU, Reshape, Softmax
 from ..tensor import Tensor
 from ._functional import functional_name
 
@@ -40,6 +42,24 @@ class Layer(Module):
                 name = f"variable_{i}"
         return super().add_weight(name, shape, initializer or "glorot_uniform",
                                   regularizer=regularizer, trainable=trainable, dtype=dtype)
+
+
+class Dropout(_nn_layers.Dropout):
+    """tidu's Dropout that also takes Keras's call argument: ``dropout(x, training=...)``
+    (True drops, False passes through; None follows the layer's mode, ``layer.training``)."""
+
+    def forward(self, x, training=None):
+        if training is None or bool(training) == self.training:
+            return super().forward(x)
+        was = self.training
+        self.training = bool(training)
+        try:
+            return super().forward(x)
+        finally:
+            self.training = was
+
+
+_classes["Dropout"] = _nn_layers.Dropout  # saved files name tidu's Dropout, which loads back
 
 
 class _Merge(Layer):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
+
 from ..datasets import to_categorical
 from ..random import manual_seed
 
@@ -21,28 +23,54 @@ def _layers_of(model) -> list:
     return list(layers) if layers is not None else list(model.children())
 
 
-def _shape_text(layer) -> str:
-    shape = getattr(layer, "input_shape", None)
+def _shape_text(shape) -> str:
     return "?" if shape is None else str(tuple(shape)).replace("None", "?")
+
+
+def _shapes(model, layers: list) -> list:
+    """(input shape, output shape) of each layer: a one-sample zero batch run through a
+    built Sequential, else the input shape each layer was built for."""
+    from ..autograd import no_grad
+    from ..tensor import Tensor
+
+    shape = getattr(model, "input_shape", None)
+    if getattr(model, "layers", None) is None or shape is None:
+        return [(getattr(la, "input_shape", None), None) for la in layers]
+    was_training = model.training
+    model.eval()
+    out = []
+    try:
+        with no_grad():
+            x = Tensor(np.zeros((1, *shape[1:]), dtype="float32"))
+            for layer in layers:
+                y = layer(x)
+                out.append(((None, *x.shape[1:]), (None, *y.shape[1:])))
+                x = y
+    finally:
+        model.train(was_training)
+    return out
 
 
 def model_to_dot(model, show_shapes: bool = False, show_layer_names: bool = True,
                  rankdir: str = "TB") -> str:
     """The model's layers as Graphviz DOT text: one box per layer (its class, its name, and
-    with ``show_shapes`` the input shape it was built for), an edge from each to the next."""
+    with ``show_shapes`` its input and output shapes), an edge from each to the next."""
     from ..viz import _quote
 
     if rankdir not in ("TB", "LR", "BT", "RL"):
         raise ValueError(f"plot_model: rankdir must be 'TB', 'LR', 'BT' or 'RL', got "
                          f"{rankdir!r}")
-    lines = ["digraph model {", f"  rankdir={rankdir};", "  node [shape=record];"]
+    lines = ["digraph model {", f"  rankdir={rankdir};", "  node [shape=box];"]
     layers = _layers_of(model)
+    shapes = _shapes(model, layers) if show_shapes else None
     for i, layer in enumerate(layers):
         label = type(layer).__name__
         if show_layer_names:
             label = f"{layer.name}: {label}"
-        if show_shapes:
-            label += f"\\ninput: {_shape_text(layer)}"
+        if shapes is not None:
+            label += f"\ninput: {_shape_text(shapes[i][0])}"
+            if shapes[i][1] is not None:
+                label += f"\noutput: {_shape_text(shapes[i][1])}"
         lines.append(f"  l{i} [label={_quote(label)}];")
     lines += [f"  l{i} -> l{i + 1};" for i in range(len(layers) - 1)]
     lines.append("}")
