@@ -180,6 +180,16 @@ def test_save_and_load_round_trip(tmp_path):
     for p, q in zip(model.predict([xa, xb]), loaded.predict([xa, xb])):
         np.testing.assert_array_equal(p, q)
 
+    model.compile("adam", loss=["mse", "categorical_crossentropy"], loss_weights=[1.0, 0.5],
+                  metrics={"label": ["accuracy"]})
+    model.fit([xa, xb], [y1, y2], epochs=1, verbose=0)
+    model.save(path)
+    loaded = tidu.load_model(path)
+    runs = [m.fit([xa, xb], [y1, y2], epochs=2, shuffle=False, verbose=0).history
+            for m in (model, loaded)]
+    assert runs[0] == runs[1]  # optimizer state, per-output losses and metrics restored
+    assert list(runs[1]) == ["loss", "value_loss", "label_loss", "label_accuracy"]
+
     one = tidu.Input((3,), name="x")
     single = tidu.Model(one, Dense(2, name="out")(Dense(4, "relu", name="h")(one)))
     single.compile("adam", loss="mse", metrics=["mae"])
@@ -219,3 +229,54 @@ def test_subclassed_models_still_construct_as_before():
     twin = TwoHeads()
     assert type(twin) is TwoHeads
     assert type(tidu.Model(name="plain")) is tidu.Model
+
+
+def test_operations_outside_layers_are_replayed():
+    a, b = tidu.Input((3,), name="u"), tidu.Input((2,), name="v")
+    joined = tidu.concatenate([a, b], axis=-1)  # an operation, not a layer
+    h = Dense(4, name="h4")(joined)
+    model = tidu.Model([a, b], Dense(1, name="o1")(h * 2.0 + 1))
+    assert [m.name for m in model.layers] == ["h4", "o1"]
+    xa, xb, _, _ = _data(5)
+    hw, ow = model.get_layer("h4"), model.get_layer("o1")
+    expected = ((np.concatenate([xa, xb], 1) @ hw.kernel.data + hw.bias.data) * 2 + 1) \
+        @ ow.kernel.data + ow.bias.data
+    out = model([xa, xb])
+    np.testing.assert_allclose(out.data, expected, rtol=1e-5)
+    assert "concatenate (Concatenate op)" in model.summary(print_fn=None)
+    with pytest.raises(ValueError, match="wrap them in a layer"):
+        model.get_config()
+
+
+def test_single_output_functional_trains_like_sequential_also_compiled():
+    xa, _, _, y2 = _data(16)
+    losses = {}
+    for jit in (False, True):
+        tidu.manual_seed(3)
+        x = tidu.Input((3,))
+        model = tidu.Model(x, Dense(3, "softmax")(Dense(5, "relu")(x)))
+        model.compile("sgd", loss="categorical_crossentropy", metrics=["accuracy"],
+                      jit_compile=jit)
+        losses[jit] = model.fit(xa, y2, epochs=2, batch_size=8, verbose=0,
+                                seed=0).history["loss"]
+    tidu.manual_seed(3)
+    seq = tidu.Sequential([Dense(5, "relu", input_shape=(3,)), Dense(3, "softmax")])
+    seq.compile("sgd", loss="categorical_crossentropy")
+    ref = seq.fit(xa, y2, epochs=2, batch_size=8, verbose=0, seed=0).history["loss"]
+    np.testing.assert_allclose(losses[False], ref, rtol=1e-6)
+    np.testing.assert_allclose(losses[True], ref, rtol=1e-5)
+
+
+def test_keras_merge_layers_are_graph_layers():
+    a, b = tidu.Input((3,), name="k1"), tidu.Input((3,), name="k2")
+    join = tidu.keras.layers.Concatenate(name="merge")([a, b])
+    total = tidu.keras.layers.Add(name="plus")([a, b])
+    model = tidu.Model([a, b], [Dense(2, name="d2")(join), total])
+    assert [m.name for m in model.layers] == ["merge", "d2", "plus"]
+    xa, _, _, _ = _data(4)
+    out = model.predict([xa, 2 * xa])
+    np.testing.assert_allclose(out[1], 3 * xa, rtol=1e-6)
+    clone = Functional.from_config(model.get_config())
+    clone.set_weights(model.get_weights())
+    for p, q in zip(out, clone.predict([xa, 2 * xa])):
+        np.testing.assert_array_equal(p, q)

@@ -20,315 +20,29 @@ shared layer's accumulated gradients and ``train()`` / ``eval()`` all work as fo
 from __future__ import annotations
 
 import math
-import weakref
 
 import numpy as np
 
 from .. import losses as losses_mod
 from .. import metrics as metrics_mod
 from ..autograd import no_grad
-from ..compile.variable import Variable, placeholder
+from ..compile.variable import Variable
 from ..errors import ShapeError
-from ..nn._utils import unique_name
 from ..tensor import Tensor
 from . import data as D
 from .model import Model
+from .multi_io import (
+    _arrange,
+    _Arrays,
+    _check_shape,
+    _OutputLoss,
+    _OutputLosses,
+    _OutputMetric,
+    _per_output,
+)
+from .nodes import _NODES, Input, Node, _flat, _map, _trace, _value, is_symbolic, symbolic_call
 
-_NODES: dict = {}  # id(output Variable) -> its Node, while the Variable lives
-
-
-class Node:
-    """One call of ``layer`` on symbolic ``inputs`` (a Variable or a list/tuple/dict of them)
-    with extra ``args`` / ``kwargs``, giving the Variables ``outputs`` (flat).
-
-    A Node holds its inputs (and so the graph before it) but only weak references to its
-    outputs: a graph nobody holds is freed. A Functional model keeps its own Variables."""
-
-    __slots__ = ("layer", "inputs", "args", "kwargs", "_outputs")
-
-    def __init__(self, layer, inputs, args, kwargs, outputs):
-        self.layer, self.inputs, self.args, self.kwargs = layer, inputs, args, kwargs
-        self._outputs = [weakref.ref(v) for v in outputs]
-        for v in outputs:
-            _NODES[id(v)] = self
-            weakref.finalize(v, _NODES.pop, id(v), None)
-
-    @property
-    def outputs(self) -> list:
-        return [r() for r in self._outputs]
-
-
-def Input(shape, dtype="float32", name: str | None = None) -> Variable:
-    """A symbolic input of one sample's ``shape`` (the batch axis is added, as None).
-
-    >>> import tidu
-    >>> tidu.Input((784,), name="pixels")
-    Variable(input 'pixels', shape=(None, 784), dtype=float32)
-    """
-    if isinstance(shape, int):
-        shape = (shape,)
-    try:
-        shape = tuple(None if d is None else int(d) for d in shape)
-    except (TypeError, ValueError):
-        raise TypeError(f"Input: shape must be a tuple of ints (one sample's shape, e.g. "
-                        f"(784,)), got {shape!r}") from None
-    return placeholder((None, *shape), dtype, name=name or unique_name("input_layer"))
-
-
-# ----------------------------------------------------------------------------- structures
-def _flat(struct) -> list:
-    if isinstance(struct, dict):
-        return [v for x in struct.values() for v in _flat(x)]
-    if isinstance(struct, (list, tuple)):
-        return [v for x in struct for v in _flat(x)]
-    return [struct]
-
-
-def _map(struct, fn):
-    if isinstance(struct, dict):
-        return {k: _map(v, fn) for k, v in struct.items()}
-    if isinstance(struct, (list, tuple)):
-        return type(struct)(_map(v, fn) for v in struct)
-    return fn(struct)
-
-
-def is_symbolic(x) -> bool:
-    """True for a Variable, or a list/tuple/dict holding one."""
-    if isinstance(x, Variable):
-        return True
-    if isinstance(x, (list, tuple, dict)):
-        return any(isinstance(v, Variable) for v in _flat(x))
-    return False
-
-
-def _shape_of(struct):
-    return _map(struct, lambda v: v.static_shape if isinstance(v, Tensor) else None)
-
-
-def symbolic_call(layer, x, args: tuple, kwargs: dict):
-    """``layer(x, *args, **kwargs)`` on symbolic ``x``: build, record the graph, note the
-    Node. Errors from the layer are re-raised naming it."""
-    shapes = _shape_of(x)
-    try:
-        if not layer._built:
-            if isinstance(x, Variable):
-                shape = x.static_shape
-                layer.build((None, *shape[1:]) if shape else ())
-            else:
-                layer.build(shapes)
-        out = layer.forward(x, *args, **kwargs)
-        probe = _probe(layer, x, args, kwargs)
-        if probe is None and any(v.static_shape is None for v in _flat(out)
-                                 if isinstance(v, Variable)):
-            raise ShapeError(f"cannot tell the shape of its output for inputs of shape "
-                             f"{shapes}")
-    except Exception as e:
-        if f"{layer.name}" in str(e):
-            raise
-        msg = (f"layer '{layer.name}' ({type(layer).__name__}) cannot be called on inputs "
-               f"of shape {shapes}: {e}")
-        try:
-            new = type(e)(msg)
-        except Exception:
-            new = ShapeError(msg)
-        raise new from e
-    inputs = {id(v) for v in _flat(x)}
-
-    def fresh(v):
-        if not isinstance(v, Variable):
-            raise TypeError(f"layer '{layer.name}' returned {type(v).__name__} on symbolic "
-                            "inputs; a layer in a functional model must return tidu tensors")
-        if id(v) in inputs or id(v) in _NODES:  # an identity layer: a node of its own
-            v = v + 0
-        return v
-
-    out = _map(out, fresh)
-    for v, t in zip(_flat(out), probe or ()):
-        if v.static_shape is None:
-            v._shape = (None, *t.shape[1:]) if t.ndim else ()
-    node = Node(layer, x, tuple(args), dict(kwargs), _flat(out))
-    layer.__dict__.setdefault("_inbound_nodes", []).append(node)
-    return out
-
-
-def _probe(layer, x, args, kwargs) -> list | None:
-    """The layer's outputs on one zero sample (evaluation mode, no gradients): checks the
-    call at once and gives the shapes the symbolic graph cannot infer. None when an input
-    has axes of unknown length."""
-    flat = [v for v in _flat(x) if isinstance(v, Variable)]
-    if any(v.static_shape is None or None in v.static_shape[1:] for v in flat):
-        return None
-
-    def zeros(v):
-        if not isinstance(v, Variable):
-            return v
-        shape = v.static_shape
-        return Tensor(np.zeros((1, *shape[1:]) if shape else (), v.dtype))
-
-    modes = [(m, m.training) for m in layer.modules()]
-    layer.eval()
-    try:
-        with no_grad():
-            return _flat(layer.forward(_map(x, zeros), *args, **kwargs))
-    finally:
-        for m, mode in modes:
-            m.training = mode
-
-
-# ----------------------------------------------------------------------------- data
-class _Arrays:
-    """Several arrays with the same samples, sliced together (``x[idx]``, ``len(x)``);
-    an integer index picks one array."""
-
-    def __init__(self, arrays):
-        self.arrays = list(arrays)
-
-    def __len__(self) -> int:
-        return len(self.arrays[0])
-
-    @property
-    def shape(self):
-        return tuple(a.shape for a in self.arrays)
-
-    def __getitem__(self, idx):
-        if isinstance(idx, int):
-            return self.arrays[idx]
-        return _Arrays(a[idx] for a in self.arrays)
-
-
-def _arrange(data, names: list, what: str, owner: str, labels: bool) -> list:
-    """``data`` (one array, a list in order, or a dict by name) as a list of arrays."""
-    if isinstance(data, _Arrays):
-        return data.arrays
-    if isinstance(data, dict):
-        unknown = [k for k in data if k not in names]
-        missing = [k for k in names if k not in data]
-        if unknown or missing:
-            raise ValueError(f"{owner}: {what} is a dict with keys {sorted(map(str, data))}, "
-                             f"but the model's names are {names}")
-        data = [data[k] for k in names]
-    elif not isinstance(data, (list, tuple)) or (len(names) == 1 and not (
-            len(data) == 1 and isinstance(data[0], (np.ndarray, Tensor)))):
-        data = [data]
-    if len(data) != len(names):
-        raise ValueError(f"{owner}: {what} must hold {len(names)} arrays ({names}), got "
-                         f"{len(data)}")
-    return [D.to_array(a, f"{what}[{n!r}]", owner, labels=labels) for a, n in zip(data, names)]
-
-
-def _check_shape(array, var: Variable, what: str, owner: str) -> None:
-    shape = var.static_shape
-    if array.ndim != len(shape) or any(d is not None and d != n
-                                       for d, n in zip(shape[1:], array.shape[1:])):
-        want = "(n_samples, " + ", ".join("?" if d is None else str(d) for d in shape[1:])
-        raise ShapeError(f"{owner}: {what} has shape {array.shape}, but Input "
-                         f"'{var.name}' takes shape {want})")
-
-
-# ----------------------------------------------------------------------------- per output
-class _OutputLosses:
-    """The weighted sum of one loss per output (``compile(loss=[...], loss_weights=...)``)."""
-
-    def __init__(self, losses: list, weights: list, names: list):
-        self.losses, self.weights, self.names = losses, weights, names
-
-    def __call__(self, y_true, y_pred):
-        total = None
-        for i, (fn, w) in enumerate(zip(self.losses, self.weights)):
-            if fn is None:
-                continue
-            term = fn(y_true[i], y_pred[i])
-            term = term if w == 1.0 else term * w
-            total = term if total is None else total + term
-        return total
-
-
-class _OutputMetric(metrics_mod.Metric):
-    """A metric on one output: picks ``y_true[index]`` and ``y_pred[index]``."""
-
-    def __init__(self, inner, index: int, name: str):
-        self.inner, self.index = inner, index
-        super().__init__(name)
-
-    def reset_state(self) -> None:
-        self.inner.reset_state()
-
-    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
-        self.inner.update_state(y_true[self.index], y_pred[self.index], sample_weight)
-
-    def result(self) -> float:
-        return self.inner.result()
-
-
-class _OutputLoss(metrics_mod.Mean):
-    """The running mean of one output's loss (Keras's ``<output>_loss`` log)."""
-
-    def __init__(self, loss, index: int, name: str):
-        self.loss_fn, self.index = loss, index
-        super().__init__(name)
-
-    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
-        pred = y_pred[self.index]
-        with no_grad():
-            value = float(self.loss_fn(y_true[self.index], Tensor(pred)).data)
-        super().update_state(value, sample_weight=len(pred))
-
-
-def _per_output(value, names: list, what: str) -> list:
-    """A value per output from a list (in order), a dict (by output name) or one value."""
-    if isinstance(value, dict):
-        unknown = [k for k in value if k not in names]
-        if unknown:
-            raise ValueError(f"compile: {what} has keys {unknown} that are not outputs of the "
-                             f"model; its outputs are {names}")
-        return [value.get(n) for n in names]
-    if isinstance(value, (list, tuple)):
-        if len(value) != len(names):
-            raise ValueError(f"compile: {what} must have one entry per output ({names}), got "
-                             f"{len(value)}")
-        return list(value)
-    return [value] * len(names)
-
-
-# ----------------------------------------------------------------------------- the model
-def _trace(inputs: list, outputs: list, input_names: list) -> list:
-    """The Nodes between ``inputs`` and ``outputs``, each after the nodes it reads from."""
-    known = {id(v) for v in inputs}
-    used, done, order = set(), set(), []
-
-    def producer(v):
-        if id(v) in known:
-            used.add(id(v))
-            return None
-        node = _NODES.get(id(v))
-        if node is not None:
-            return node
-        if isinstance(v, Variable) and v.kind == "input":
-            raise ValueError(f"Model: the outputs depend on Input '{v.name}', which is not in "
-                             f"inputs ({input_names}); add it to inputs=[...]")
-        raise ValueError(f"Model: the outputs depend on {v!r}, which no layer made: compute "
-                         "it inside a layer (a tidu.nn.Module) called on the Inputs")
-
-    stack = [(n, False) for v in reversed(outputs) if (n := producer(v)) is not None]
-    while stack:
-        node, ready = stack.pop()
-        if id(node) in done:
-            continue
-        if ready:
-            done.add(id(node))
-            order.append(node)
-            continue
-        stack.append((node, True))
-        for v in reversed(_flat(node.inputs)):
-            if isinstance(v, Tensor):
-                n = producer(v)
-                if n is not None and id(n) not in done:
-                    stack.append((n, False))
-    unused = [n for v, n in zip(inputs, input_names) if id(v) not in used]
-    if unused:
-        raise ValueError(f"Model: the outputs do not depend on the inputs {unused}; every "
-                         "Input in inputs must lead to an output")
-    return order
+__all__ = ["Functional", "Input", "Node", "is_symbolic", "symbolic_call"]
 
 
 class Functional(Model):
@@ -367,7 +81,7 @@ class Functional(Model):
         self.output_names = self._name_outputs(outputs)
         layers = []
         for node in self._nodes:
-            if all(node.layer is not m for m in layers):
+            if node.layer is not None and all(node.layer is not m for m in layers):
                 layers.append(node.layer)
         d = self.__dict__
         for i, layer in enumerate(layers):
@@ -387,7 +101,7 @@ class Functional(Model):
         names = []
         for v in self._outputs:
             node = _NODES.get(id(v))
-            base = node.layer.name if node is not None else v.name or "output"
+            base = node.name if node is not None else v.name or "output"
             name, k = base, 1
             while name in names:
                 name, k = f"{base}_{k}", k + 1
@@ -465,8 +179,11 @@ class Functional(Model):
         """Replay the recorded layer calls on concrete inputs (one, a list or a dict)."""
         values = self._bind(inputs)
         for node, outs in zip(self._nodes, self._node_outputs):
-            x = _map(node.inputs, lambda v: values[id(v)] if isinstance(v, Tensor) else v)
-            out = node.layer(x, *node.args, **node.kwargs)
+            x = _map(node.inputs, lambda v: _value(v, values))
+            if node.layer is None:
+                out = node.op.apply(*x, **node.kwargs)
+            else:
+                out = node.layer(x, *node.args, **node.kwargs)
             for v, t in zip(outs, _flat(out)):
                 values[id(v)] = t
         return _map(self._output_struct, lambda v: values[id(v)])
@@ -493,13 +210,25 @@ class Functional(Model):
         if kwargs.get("jit_compile"):
             raise ValueError("compile: jit_compile is not supported for models with several "
                              "outputs yet")
-        per_loss = [None if v is None else losses_mod.get(v)
-                    for v in _per_output(loss, names, "loss")]
-        weights = [1.0 if w is None else float(w)
-                   for w in _per_output(loss_weights if loss_weights is not None else 1.0,
-                                        names, "loss_weights")]
+        if isinstance(loss, _OutputLosses):  # as saved: the losses and their weights
+            per_loss, weights = list(loss.losses), list(loss.weights)
+        else:
+            per_loss = [None if v is None else losses_mod.get(v)
+                        for v in _per_output(loss, names, "loss")]
+            weights = [1.0 if w is None else float(w)
+                       for w in _per_output(loss_weights if loss_weights is not None else 1.0,
+                                            names, "loss_weights")]
         super().compile(optimizer, loss=per_loss[0] or "mse", metrics=None, **kwargs)
         self.loss = _OutputLosses(per_loss, weights, names)
+        if isinstance(metrics, list) and metrics and all(
+                isinstance(m, dict) and str(m.get("class_name")).startswith("FunctionalOutput")
+                for m in metrics):  # from a model file
+            from .. import registry
+
+            metrics = [registry.resolve("metric", m) for m in metrics]
+        if metrics and all(isinstance(m, (_OutputLoss, _OutputMetric)) for m in metrics):
+            self.compiled_metrics = list(metrics)  # as saved
+            return
         tracked = [_OutputLoss(fn, i, f"{n}_loss")
                    for i, (fn, n) in enumerate(zip(per_loss, names)) if fn is not None]
         if isinstance(metrics, dict) or (isinstance(metrics, (list, tuple)) and metrics and
@@ -599,9 +328,10 @@ class Functional(Model):
         keys = {id(v): [n, 0, 0] for v, n in zip(self._inputs, self.input_names)}
         count: dict = {}
         for node, outs in zip(self._nodes, self._node_outputs):
-            k = count[id(node.layer)] = count.get(id(node.layer), -1) + 1
+            who = id(node.layer) if node.layer is not None else node.name
+            k = count[who] = count.get(who, -1) + 1
             for t, v in enumerate(outs):
-                keys[id(v)] = [node.layer.name, k, t]
+                keys[id(v)] = [node.name, k, t]
         return keys
 
     def get_config(self) -> dict:
@@ -609,6 +339,11 @@ class Functional(Model):
         and ``output_layers`` as [layer name, node index, tensor index]."""
         from .. import registry
 
+        ops = [node.name for node in self._nodes if node.layer is None]
+        if ops:
+            raise ValueError(f"get_config: '{self.name}' applies the operations {ops} directly "
+                             "to symbolic tensors; a saved graph needs layers: wrap them in "
+                             "a layer (a tidu.nn.Module), as Keras's Lambda")
         keys = self._node_keys()
         layers = [{"class_name": "InputLayer", "name": n, "inbound_nodes": [],
                    "config": {"batch_shape": list(v.static_shape), "dtype": str(v.dtype),
@@ -668,16 +403,21 @@ class Functional(Model):
         keys = self._node_keys()
         rows = [(f"{n} (InputLayer)", _fmt_shape(v.static_shape), "0", "-")
                 for v, n in zip(self._inputs, self.input_names)]
-        for layer in self._layers:
-            nodes = [node for node in self._nodes if node.layer is layer]
-            first = self._node_outputs[self._nodes.index(nodes[0])]
-            shapes = [v.static_shape for v in first]
-            links = ["{}[{}][{}]".format(*keys[id(v)])
-                     for node in nodes for v in _flat(node.inputs) if isinstance(v, Tensor)]
-            rows.append((f"{layer.name} ({type(layer).__name__})",
+        seen = set()
+        for first, outs in zip(self._nodes, self._node_outputs):
+            layer = first.layer
+            if layer is not None and id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            nodes = [n for n in self._nodes if n.layer is layer] if layer else [first]
+            shapes = [v.static_shape for v in outs]
+            links = ["{}[{}][{}]".format(*keys[id(v)]) for node in nodes
+                     for v in _flat(node.inputs) if isinstance(v, Tensor) and id(v) in keys]
+            kind = type(layer).__name__ if layer is not None else f"{first.op.__name__} op"
+            rows.append((f"{first.name} ({kind})",
                          _fmt_shape(shapes[0]) if len(shapes) == 1 else
                          ", ".join(map(_fmt_shape, shapes)),
-                         f"{_count(layer)[0]:,}", ", ".join(links)))
+                         f"{_count(layer)[0] if layer else 0:,}", ", ".join(links)))
         return rows
 
 
@@ -700,3 +440,4 @@ def _map_keys(struct, fn):
     if isinstance(struct, dict):
         return {k: _map_keys(v, fn) for k, v in struct.items()}
     return [_map_keys(v, fn) for v in struct]
+
