@@ -351,3 +351,28 @@ def test_cross_entropy_and_nll_take_input_then_target():
     logp = torch.log_softmax(torch.tensor(x), 1)
     np.testing.assert_allclose(float(F.nll_loss(tidu.tensor(logp.numpy()), t)),
                                float(torch.nn.functional.nll_loss(logp, torch.tensor(t))))
+
+
+def test_max_min_of_two_tensors_are_elementwise_like_torch():
+    y = RNG.standard_normal(X.shape)
+    for name in ("max", "min"):
+        a, b = pair()
+        check(getattr(tidu, name)(a, tidu.tensor(y)), getattr(torch, name)(b, torch.tensor(y)),
+              a, b)
+
+
+def test_bound_methods_of_the_extended_ops_take_dim():
+    a, b = pair()
+    got, want = a.sort(dim=1, descending=True), b.sort(dim=1, descending=True)
+    np.testing.assert_array_equal(got.indices.numpy(), want.indices.numpy())
+    check(got.values, want.values, a, b)
+    a, b = pair()
+    got, want = a.topk(2, dim=1), b.topk(2, dim=1)
+    np.testing.assert_array_equal(got.indices.numpy(), want.indices.numpy())
+    check(got.values, want.values, a, b)
+    a, b = pair()
+    check(a.chunk(2, dim=1)[1], b.chunk(2, dim=1)[1], a, b)
+    a, b = pair()
+    check(a.unbind(dim=2)[3], b.unbind(dim=2)[3], a, b)
+    a, b = pair()
+    check(a.roll(1, dims=1), b.roll(1, dims=1), a, b)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 
 import numpy as np
 
@@ -18,21 +19,19 @@ from ..optim.optimizer import NonFiniteUpdateError
 from ..random import get_state, manual_seed, seed_epoch, set_state
 from ..tensor import Tensor
 from . import data as D
+from . import training as T
 from .fit_state import FitState, set_metric_state
-from .keras_style import KerasStyle
 
 
 class NonFiniteLossError(TiduError, FloatingPointError):
     """The loss became NaN or infinite; the offending update was not applied."""
 
 
-class Model(KerasStyle, nn.Module):
+class Model(nn.Module):
     """A Module that can be compiled and trained: ``compile``, ``fit``, ``evaluate``,
     ``predict``, ``summary``, ``save_weights`` / ``load_weights``.
 
-    Subclass it and write ``forward`` or Keras's ``call(inputs, training=None)``, optionally
-    with Keras's ``train_step(self, data)`` returning a dict of metric results (rules in
-    :mod:`tidu.models.keras_style`), or use ``Sequential``.
+    Subclass it and write ``forward`` (Keras's subclassing API), or use ``Sequential``.
     """
 
     optimizer = None
@@ -40,14 +39,6 @@ class Model(KerasStyle, nn.Module):
     compiled_metrics: list = []
     stop_training = False
     fit_state = None  # during fit: where it is (tidu.models.fit_state.FitState)
-
-    def __new__(cls, *args, **kwargs):
-        """``Model(inputs, outputs)`` makes a functional model (:mod:`.functional`)."""
-        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
-            from .functional import Functional
-
-            cls = Functional
-        return super().__new__(cls, *args, **kwargs)
 
     # ----- configuration -----
     jit_compile = False
@@ -97,18 +88,23 @@ class Model(KerasStyle, nn.Module):
         return x, y
 
     # ----- one step -----
-    def train_step(self, x, y) -> tuple[float, np.ndarray]:
+    def train_step(self, x, y, sample_weight=None) -> tuple[float, np.ndarray]:
         """Forward, loss (plus regularization), backward and update on one batch.
+
+        ``sample_weight`` (one weight per sample) goes to the loss, as in Keras: the loss
+        is ``sum(w * per_sample_loss) / batch_size``.
 
         Returns the loss value and the predictions (NumPy). A non-finite loss is returned
         without applying the update; a non-finite update raises ``NonFiniteUpdateError``
         and is not applied either.
         """
         x, y = self._check_data(x, y, "train_step")
-        if self.jit_compile:
+        if sample_weight is not None:
+            sample_weight = T.check_sample_weight(sample_weight, len(x), "train_step")
+        if self.jit_compile and sample_weight is None:
             return self._compiled_train_step(x, y)
         out = self(Tensor(x))
-        loss = self.loss(y, out)
+        loss = self.loss(y, out, **T.weight_kw(sample_weight))
         reg = self.regularization_loss()
         if reg is not None:
             loss = loss + reg
@@ -117,6 +113,8 @@ class Model(KerasStyle, nn.Module):
             return value, out.data
         opt = self.optimizer
         opt.zero_grad()
+        if not any(p.requires_grad for p in self.parameters()):
+            return value, out.data  # everything frozen: nothing to update
         loss.backward()
         self._apply_update(value, out.data)
         return value, out.data
@@ -145,8 +143,10 @@ class Model(KerasStyle, nn.Module):
     def _compiled_train_step(self, x, y):
         from ..compile import jit
 
-        if self._jit_step is None:
-            self._jit_step = jit(self._traced_loss)
+        frozen = tuple(p.requires_grad for p in self.parameters())
+        if self._jit_step is None or getattr(self, "_jit_frozen", None) != frozen:
+            self._jit_step = jit(self._traced_loss)  # traced for this set of trainable ones
+            self._jit_frozen = frozen
         x = np.asarray(x)
         y = np.asarray(y)
         loss, out, grads = self._jit_step(x, y)
@@ -161,23 +161,27 @@ class Model(KerasStyle, nn.Module):
         self._apply_update(value, out.data)
         return value, out.data
 
-    def _eval_batch(self, x, y):
+    def _eval_batch(self, x, y, sample_weight=None):
         out = self(Tensor(x))
-        loss = self.loss(y, out)
+        loss = self.loss(y, out, **T.weight_kw(sample_weight))
         reg = self.regularization_loss()
         if reg is not None:
             loss = loss + reg
         return float(loss.data), out.data
 
     # ----- the loop -----
-    def fit(self, x, y, batch_size: int = 32, epochs: int = 1, verbose: int = 1,
+    def fit(self, x, y=None, batch_size: int = 32, epochs: int = 1, verbose: int = 1,
             callbacks: list[Callback] | None = None, validation_split: float = 0.0,
             validation_data=None, shuffle: bool = True, initial_epoch: int = 0,
-            seed: int | None = None) -> History:
+            seed: int | None = None, *, sample_weight=None, class_weight=None,
+            steps_per_epoch: int | None = None, validation_steps: int | None = None,
+            validation_freq=1) -> History:
         """Train for ``epochs`` passes over (x, y) in mini-batches.
 
         Args:
-            x, y: NumPy arrays (or Tensors) with samples on the first axis.
+            x, y: NumPy arrays (or Tensors) with samples on the first axis; or ``x`` a Python
+                generator or iterable of batches ``(x, y)`` / ``(x, y, sample_weight)`` and
+                ``y`` None (rules in :mod:`tidu.models.training`).
             batch_size: samples per update (the last batch may be smaller).
             epochs: passes over the data.
             verbose: 0 silent, 1 progress bar (a line per epoch when not on a terminal),
@@ -189,6 +193,16 @@ class Model(KerasStyle, nn.Module):
             validation_data: (x_val, y_val), evaluated after each epoch; overrides the split.
             shuffle: reshuffle the training samples before each epoch.
             initial_epoch: epoch to start counting from (for resuming).
+            sample_weight: one weight per sample of ``x``, given to the loss (Keras: the
+                batch loss is ``sum(w * loss_i) / batch_size``) and to the metrics.
+            class_weight: ``{class index: weight}``; each sample weighs its class's
+                weight (1 when missing), for one-hot or integer labels. Not with
+                ``sample_weight``.
+            steps_per_epoch: batches per epoch: required for a generator (which then
+                continues across epochs); for arrays, the first batches of each epoch.
+            validation_steps: batches of a validation generator per evaluation.
+            validation_freq: validate after every ``n``-th epoch (an int), or after the
+                epochs (1-based) in a list.
             seed: reseed tidu's generator first (``tidu.manual_seed(seed)``, for any lazy
                 weight creation), then at the start of each epoch ``e`` from ``[seed, e]``
                 (``tidu.random.seed_epoch``): epoch ``e``'s shuffle order and dropout masks
@@ -217,24 +231,21 @@ class Model(KerasStyle, nn.Module):
         if seed is not None:
             manual_seed(seed)
         batch_size = D.check_batch_size(batch_size, "fit")
-        x, y = self._check_data(x, y, "fit")
-        if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                raise ValueError("fit: validation_data must be a pair (x_val, y_val), got "
-                                 f"{type(validation_data).__name__}")
-            xv, yv = self._check_data(*validation_data, "fit",
-                                      ("validation_data[0]", "validation_data[1]"))
-        elif validation_split:
-            (x, y), (xv, yv) = D.split_validation(x, y, validation_split)
-        else:
-            xv = yv = None
-        self._ensure_built(x)
+        source, (xv, yv, swv) = self._fit_sources(
+            x, y, sample_weight, class_weight, batch_size, validation_split, validation_data,
+            T.check_steps(steps_per_epoch, "steps_per_epoch", "fit"))
+        validation_steps = T.check_steps(validation_steps, "validation_steps", "fit")
+        if xv is not None and yv is None:  # a generator: refused now, not after an epoch
+            T.BatchSource(xv, validation_steps, "fit", "validation_data", "validation_steps")
+        validation_freq = T.check_validation_freq(validation_freq)
+        self._ensure_built(source.x if not source.generator and hasattr(source, "x")
+                           else D.to_array(source.peek()[0], "x", "fit"))
         self.optimizer.build(self.parameters())
 
         from ..random import get_generator
 
-        n = len(x)
-        steps = math.ceil(n / batch_size)
+        n = source.n
+        steps = source.steps
         history = History()
         user = list(callbacks or [])
         cbs = [*(c for c in user if not getattr(c, "runs_last", False)), history,
@@ -273,34 +284,25 @@ class Model(KerasStyle, nn.Module):
                 if resume is not None and resume.rng is not None:
                     set_state(resume.rng)
                 logs = {m.name: m.result() for m in trackers}
-                for step, idx in enumerate(D.batches(n, batch_size, order)):
+                for step, (xb, yb, swb) in enumerate(source.epoch(order)):
                     if resume is not None and step < resume.step:
                         continue
                     cb.on_train_batch_begin(step)
-                    xb, yb = x[idx], y[idx]
-                    keras_logs = None
                     try:
-                        if self.keras_train_step:  # Keras's train_step(data) -> dict
-                            keras_logs = self._keras_logs(self.train_step((xb, yb)))
-                            value, pred = keras_logs["loss"], None
-                        else:
-                            value, pred = self.train_step(xb, yb)
+                        value, pred = self.train_step(xb, yb, **T.weight_kw(swb))
                         refused = None
                     except NonFiniteUpdateError as e:
                         if not hasattr(e, "loss"):
                             raise
                         value, pred, refused = e.loss, e.predictions, e
-                    if keras_logs is None:
-                        loss_tracker.update_state(value, sample_weight=len(xb))
-                        for m in self.compiled_metrics:
-                            m.update_state(yb, pred)
+                    loss_tracker.update_state(value, sample_weight=len(xb))
+                    for m in self.compiled_metrics:
+                        m.update_state(yb, pred, **T.weight_kw(swb))
                     logs = {"loss": loss_tracker.result()}
                     if not math.isfinite(value):
                         logs["loss"] = value
                     for m in self.compiled_metrics:
                         logs[m.name] = m.result()
-                    if keras_logs is not None:
-                        logs = keras_logs
                     if refused is not None:
                         logs["nonfinite_update"] = refused.parameter
                     position.step = step + 1
@@ -324,9 +326,12 @@ class Model(KerasStyle, nn.Module):
                         )
                     if self.stop_training:
                         break
-                if xv is not None:
+                if source.exhausted:
+                    self.stop_training = True
+                if xv is not None and T.should_validate(epoch, validation_freq):
                     val = self.evaluate(xv, yv, batch_size=batch_size, verbose=0,
-                                        return_dict=True)
+                                        return_dict=True, sample_weight=swv,
+                                        steps=validation_steps)
                     self.train()
                     logs.update({f"val_{k}": v for k, v in val.items()})
                 cb.on_epoch_end(epoch, logs)
@@ -338,9 +343,48 @@ class Model(KerasStyle, nn.Module):
         self.eval()
         return history
 
-    def evaluate(self, x, y, batch_size: int = 32, verbose: int = 0,
-                 return_dict: bool = False):
+    def _fit_sources(self, x, y, sample_weight, class_weight, batch_size, split, val, steps):
+        """The training batches (``tidu.models.training``) and ``(xv, yv, swv)``."""
+        if T.is_batch_source(x):
+            for what, v in (("y", y), ("sample_weight", sample_weight),
+                            ("class_weight", class_weight)):
+                if v is not None:
+                    raise ValueError(f"fit: x is a {type(x).__name__} of batches, so {what} "
+                                     "must be None: yield (x, y) or (x, y, sample_weight)")
+            if split:
+                raise ValueError("fit: validation_split needs arrays, not a "
+                                 f"{type(x).__name__}; pass validation_data instead")
+            source = T.BatchSource(x, steps, "fit", "x")
+        else:
+            x, y = self._check_data(x, y, "fit")
+            sw = T.batch_weights(y, sample_weight, class_weight, "fit")
+            if split and val is None:
+                (x, y), (xv, yv) = D.split_validation(x, y, split)
+                if sw is not None:
+                    sw, swv = sw[:len(x)], sw[len(x):]
+                    return (T.ArraySource(x, y, sw, batch_size, steps, "fit"),
+                            (xv, yv, swv))
+                return T.ArraySource(x, y, sw, batch_size, steps, "fit"), (xv, yv, None)
+            source = T.ArraySource(x, y, sw, batch_size, steps, "fit")
+        if val is None:
+            return source, (None, None, None)
+        if T.is_batch_source(val):
+            return source, (val, None, None)
+        if not isinstance(val, (tuple, list)) or len(val) not in (2, 3):
+            raise ValueError("fit: validation_data must be a pair (x_val, y_val), a triple "
+                             "(x_val, y_val, sample_weight_val) or a generator of batches, "
+                             f"got {type(val).__name__}")
+        xv, yv = self._check_data(val[0], val[1], "fit",
+                                  ("validation_data[0]", "validation_data[1]"))
+        return source, (xv, yv, val[2] if len(val) == 3 else None)
+
+    def evaluate(self, x, y=None, batch_size: int = 32, verbose: int = 0,
+                 return_dict: bool = False, *, sample_weight=None, steps: int | None = None):
         """Loss and metrics on (x, y), in evaluation mode, averaged over all samples.
+
+        ``x`` may be a generator or iterable of batches (``steps`` of them; required for a
+        generator), and ``sample_weight`` weighs the samples as in ``fit``. ``verbose=1``
+        prints one line as Keras does: ``10/10 - 0s - loss: 0.3100 - accuracy: 0.9100``.
 
         Returns:
             The loss alone when no metrics were compiled, else ``[loss, *metrics]``, or a
@@ -348,7 +392,17 @@ class Model(KerasStyle, nn.Module):
         """
         self._check_compiled("evaluate")
         batch_size = D.check_batch_size(batch_size, "evaluate")
-        x, y = self._check_data(x, y, "evaluate")
+        steps = T.check_steps(steps, "steps", "evaluate")
+        if T.is_batch_source(x):
+            if y is not None or sample_weight is not None:
+                raise ValueError(f"evaluate: x is a {type(x).__name__} of batches, so y and "
+                                 "sample_weight must be None")
+            source = T.BatchSource(x, steps, "evaluate", "x", "steps")
+        else:
+            x, y = self._check_data(x, y, "evaluate")
+            sw = T.batch_weights(y, sample_weight, None, "evaluate")
+            source = T.ArraySource(x, y, sw, batch_size, steps, "evaluate")
+        start, done = time.perf_counter(), 0
         was_training = self.training
         self.eval()
         tracker = metrics_mod.Mean(name="loss")
@@ -356,17 +410,22 @@ class Model(KerasStyle, nn.Module):
             m.reset_state()
         try:
             with no_grad():
-                for idx in D.batches(len(x), batch_size):
-                    xb, yb = x[idx], y[idx]
-                    value, pred = self._eval_batch(xb, yb)
+                for xb, yb, swb in source.epoch():
+                    if source.generator or not hasattr(source, "x"):
+                        xb, yb = self._check_data(xb, yb, "evaluate")
+                        if swb is not None:
+                            swb = T.check_sample_weight(swb, len(xb), "evaluate")
+                    value, pred = self._eval_batch(xb, yb, **T.weight_kw(swb))
                     tracker.update_state(value, sample_weight=len(xb))
                     for m in self.compiled_metrics:
-                        m.update_state(yb, pred)
+                        m.update_state(yb, pred, **T.weight_kw(swb))
+                    done += 1
         finally:
             self.train(was_training)
         result = {"loss": tracker.result(), **{m.name: m.result() for m in self.compiled_metrics}}
         if verbose:
-            print(" - ".join(f"{k}: {v:.4f}" for k, v in result.items()))
+            print(f"{done}/{source.steps or done} - {time.perf_counter() - start:.0f}s - "
+                  + " - ".join(f"{k}: {v:.4f}" for k, v in result.items()))
         if return_dict:
             return result
         return result["loss"] if len(result) == 1 else list(result.values())
@@ -388,6 +447,20 @@ class Model(KerasStyle, nn.Module):
         finally:
             self.train(was_training)
         return np.concatenate(outs) if outs else np.empty((0,))
+
+    # ----- one batch (Keras): see tidu.models.training -----
+    def train_on_batch(self, x, y, sample_weight=None, class_weight=None,
+                       return_dict: bool = False):
+        """One update on (x, y); this batch's loss (and metrics, as in ``evaluate``)."""
+        return T.train_on_batch(self, x, y, sample_weight, class_weight, return_dict)
+
+    def test_on_batch(self, x, y, sample_weight=None, return_dict: bool = False):
+        """Loss (and metrics) of (x, y) in evaluation mode, without updating."""
+        return T.test_on_batch(self, x, y, sample_weight, return_dict)
+
+    def predict_on_batch(self, x) -> np.ndarray:
+        """The outputs for the batch ``x`` in one forward pass, evaluation mode."""
+        return T.predict_on_batch(self, x)
 
     # ----- whole model on disk -----
     def save(self, path, include_optimizer: bool = True) -> None:

@@ -138,6 +138,8 @@ class Module:
         if isinstance(value, Parameter):
             children.pop(name, None)
             params[name] = None
+            if not d.get("_trainable", True):  # a weight made after trainable = False
+                value.requires_grad = False
         elif isinstance(value, Module):
             params.pop(name, None)
             children[name] = None
@@ -179,6 +181,8 @@ class Module:
         p = Parameter(data, name=f"{self.name}/{name}",
                       requires_grad=bool(trainable) and self._trainable)
         setattr(self, name, p)
+        if not trainable:  # stays frozen when the layer's trainable is set back to True
+            self.__dict__.setdefault("_fixed_weights", set()).add(name)
         if regularizer is not None:
             self._regularizers[name] = regularizers_mod.get(regularizer)
         return p
@@ -309,15 +313,22 @@ class Module:
 
     @property
     def trainable(self) -> bool:
-        """Whether the module's weights are updated; False freezes all of them."""
+        """Whether the module's weights are updated; False freezes all of them.
+
+        Setting it sets ``requires_grad`` of every parameter below (weights made with
+        ``add_weight(trainable=False)`` stay frozen). It takes effect at the next step:
+        unlike Keras, no new ``compile`` is needed (optimizers skip frozen parameters).
+        """
         return self._trainable
 
     @trainable.setter
     def trainable(self, value: bool) -> None:
         for m in self.modules():
             m._trainable = bool(value)
-        for p in self.parameters():
-            p.requires_grad = bool(value)
+            d = m.__dict__
+            fixed = d.get("_fixed_weights", ())
+            for n in d["_param_names"]:
+                d[n].requires_grad = bool(value) and n not in fixed
 
     def regularization_loss(self):
         """Sum of the regularizers' penalties on the current weights (scalar Tensor).
@@ -341,6 +352,24 @@ class Module:
     def weights(self) -> list:
         """Keras's name for ``parameters()``."""
         return self.parameters()
+
+    @property
+    def trainable_weights(self) -> list:
+        """The parameters that training updates (``requires_grad``), in order (Keras)."""
+        return [p for p in self.parameters() if p.requires_grad]
+
+    @property
+    def non_trainable_weights(self) -> list:
+        """The frozen parameters (``requires_grad`` False), in order (Keras)."""
+        return [p for p in self.parameters() if not p.requires_grad]
+
+    def count_params(self) -> int:
+        """The number of scalars in all the weights (Keras); the module must be built."""
+        self._try_build()
+        if not self.built:
+            raise ValueError(f"count_params: '{self.name}' is not built, so its weights do "
+                             "not exist yet: call it on a batch or give input_shape first")
+        return int(sum(p.size for p in self.parameters()))
 
     def get_weights(self) -> list:
         """Copies of the parameters' arrays, in ``parameters()`` order (Keras)."""
@@ -433,12 +462,19 @@ class Module:
         """
         config = {k: serialize(v) for k, v in (self._init_config or {}).items()}
         config["name"] = self.name
+        if not self.trainable:  # Keras's key; written only when False
+            config["trainable"] = False
         return config
 
     @classmethod
     def from_config(cls, config: dict) -> Module:
         """A new module made from ``get_config()``'s output."""
-        return cls(**config)
+        config = dict(config)
+        trainable = config.pop("trainable", True)
+        module = cls(**config)
+        if not trainable:
+            module.trainable = False
+        return module
 
     # ----- display -----
     def extra_repr(self) -> str:

@@ -31,7 +31,8 @@ def torch_names(fn=None, *, values_indices: str | None = None, unbiased: bool = 
     Args:
         fn: the op (its first parameter is the tensor).
         values_indices: ``"max"`` or ``"min"``: called with ``dim=`` (not ``axis=``), return
-            ``ValuesIndices(values, indices)`` as ``torch.max(x, dim)`` does.
+            ``ValuesIndices(values, indices)`` as ``torch.max(x, dim)`` does; with a tensor
+            as second argument, the elementwise maximum (minimum), as ``torch.max(a, b)``.
         unbiased: the op has ``ddof`` (var, std): called with ``dim=`` or ``unbiased=``,
             use PyTorch's default ``ddof=1`` (``unbiased=False``: 0) unless ``correction``
             or ``ddof`` is given.
@@ -60,11 +61,21 @@ def torch_names(fn=None, *, values_indices: str | None = None, unbiased: bool = 
         elif unbiased and torch_call and "ddof" not in kwargs and len(args) <= params.index(
                 "ddof"):
             kwargs["ddof"] = 1
+        if values_indices and len(args) == 2 and _is_tensor(args[1]) and not kwargs:
+            from .elementwise import maximum, minimum  # torch.max(a, b): the elementwise max
+
+            return (maximum if values_indices == "max" else minimum)(*args)
         if values_indices and torch_call and kwargs.get("axis") is not None:
             return _values_indices(args, kwargs, values_indices, name)
         return fn(*args, **kwargs)
 
     return wrapper
+
+
+def _is_tensor(v) -> bool:
+    from ..tensor import Tensor
+
+    return isinstance(v, Tensor)
 
 
 def _values_indices(args, kwargs, which: str, op: str):

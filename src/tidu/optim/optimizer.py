@@ -332,10 +332,13 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         params = self._require_built()
-        idx = [i for i, p in enumerate(params) if p.grad is not None]
+        # frozen parameters (requires_grad False, e.g. layer.trainable = False) are skipped:
+        # neither they nor their slots change, even if they hold a stale gradient
+        idx = [i for i, p in enumerate(params) if p.grad is not None and p.requires_grad]
         if not idx:
             raise ValueError(f"{type(self).__name__}.step: none of the {len(params)} "
-                             "parameters has a gradient; call loss.backward() before step()")
+                             "parameters has a gradient (frozen ones are skipped); call "
+                             "loss.backward() before step()")
         grads = [params[i].grad.data for i in idx]
         if self.clipnorm is not None:
             grads = [clip_mod.clip_by_norm(g, self.clipnorm) for g in grads]
