@@ -277,3 +277,71 @@ def test_train_step_must_return_a_dict_with_loss():
     with pytest.raises(TypeError, match=r"Bad.train_step\(data\) must return a dict"):
         m.fit(x, y, verbose=0)
 
+
+
+# ----------------------------------------- functional API: two inputs and two outputs
+def test_functional_model_two_inputs_two_outputs_matches_torch(tmp_path):
+    keras.utils.set_random_seed(5)
+    # --- the functional guide's multi-input, multi-output model (dense features for the
+    # title and body instead of Embedding + LSTM, which tidu does not have yet) ---
+    title_input = keras.Input(shape=(20,), name="title")
+    body_input = keras.Input(shape=(30,), name="body")
+    title_features = layers.Dense(8, activation="relu", name="title_features")(title_input)
+    body_features = layers.Dense(8, activation="relu", name="body_features")(body_input)
+    x = layers.concatenate([title_features, body_features], name="concat")
+    priority_pred = layers.Dense(1, name="priority")(x)
+    department_pred = layers.Dense(4, name="department")(x)
+    model = keras.Model(inputs=[title_input, body_input],
+                        outputs={"priority": priority_pred, "department": department_pred})
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(1e-3),
+        loss={"priority": keras.losses.BinaryCrossentropy(from_logits=True),
+              "department": keras.losses.CategoricalCrossentropy(from_logits=True)},
+        loss_weights={"priority": 1.0, "department": 0.2},
+    )
+    rng = np.random.default_rng(5)
+    title_data = rng.random((64, 20)).astype("float32")
+    body_data = rng.random((64, 30)).astype("float32")
+    priority_targets = rng.random((64, 1)).astype("float32")
+    dept_targets = keras.utils.to_categorical(rng.integers(0, 4, 64), 4)
+    inputs = {"title": title_data, "body": body_data}
+    targets = {"priority": priority_targets, "department": dept_targets}
+
+    # the untrained model's losses, computed by torch with the same weights
+    def w(name):
+        return [torch.tensor(p.numpy().copy()) for p in model.get_layer(name).parameters()]
+
+    (tk, tb), (bk, bb) = w("title_features"), w("body_features")
+    (pk, pb), (dk, db) = w("priority"), w("department")
+    h = torch.cat([torch.relu(torch.tensor(title_data) @ tk + tb),
+                   torch.relu(torch.tensor(body_data) @ bk + bb)], dim=1)
+    t_priority = torch.nn.functional.binary_cross_entropy_with_logits(
+        h @ pk + pb, torch.tensor(priority_targets))
+    t_department = torch.nn.functional.cross_entropy(h @ dk + db, torch.tensor(dept_targets))
+    before = model.evaluate(inputs, targets, batch_size=64, return_dict=True)
+    assert before["priority_loss"] == pytest.approx(float(t_priority), rel=1e-5)
+    assert before["department_loss"] == pytest.approx(float(t_department), rel=1e-5)
+    assert before["loss"] == pytest.approx(float(t_priority + 0.2 * t_department), rel=1e-5)
+
+    history = model.fit(inputs, targets, epochs=2, batch_size=32, verbose=0)
+    hist = history.history
+    assert set(hist) == {"loss", "priority_loss", "department_loss"}
+    for total, p, d in zip(hist["loss"], hist["priority_loss"], hist["department_loss"]):
+        assert total == pytest.approx(p + 0.2 * d, rel=1e-5)
+    after = model.evaluate(inputs, targets, batch_size=64, return_dict=True)
+    assert after["loss"] < before["loss"]
+
+    # saved and loaded, with the Concatenate layer of tidu.keras
+    model.save(tmp_path / "multi.tidu")
+    loaded = keras.models.load_model(tmp_path / "multi.tidu")
+    for a, b in zip(model.predict(inputs), loaded.predict(inputs)):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    text = keras.utils.plot_model(model, to_file=tmp_path / "multi.dot", show_shapes=True)
+    ids = {line.split('"')[1].split(":")[0]: line.split()[0]
+           for line in text.splitlines() if "[label=" in line}
+    assert set(ids) == {"title", "body", "title_features", "body_features", "concat",
+                        "priority", "department"}
+    edges = {line.strip() for line in text.splitlines() if "->" in line}
+    assert edges == {f"{ids[a]} -> {ids[b]};" for a, b in (
+        ("title", "title_features"), ("body", "body_features"), ("title_features", "concat"),
+        ("body_features", "concat"), ("concat", "priority"), ("concat", "department"))}

@@ -66,14 +66,17 @@ class _Merge(Layer):
     """Base of layers that take a list of tensors."""
 
     def __call__(self, inputs, *args, **kwargs):
-        if isinstance(inputs, (list, tuple)):
-            if len(inputs) < 2:
-                raise ValueError(f"{self.name}: expects a list of at least 2 inputs, got "
-                                 f"{len(inputs)}")
+        from ..models.nodes import is_symbolic
+
+        if not isinstance(inputs, (list, tuple)):
+            raise TypeError(f"{self.name}: expects a list of tensors, got "
+                            f"{type(inputs).__name__}")
+        if len(inputs) < 2:
+            raise ValueError(f"{self.name}: expects a list of at least 2 inputs, got "
+                             f"{len(inputs)}")
+        if not is_symbolic(inputs):  # arrays become Tensors; symbolic ones are recorded
             inputs = [x if isinstance(x, Tensor) else Tensor(x) for x in inputs]
-            return self.forward(inputs, *args, **kwargs)
-        raise TypeError(f"{self.name}: expects a list of tensors, got "
-                        f"{type(inputs).__name__}")
+        return super().__call__(list(inputs), *args, **kwargs)
 
 
 class Concatenate(_Merge):
@@ -97,9 +100,19 @@ class Add(_Merge):
         return out
 
 
+def concatenate(inputs, axis: int = -1, **kwargs):
+    """Keras's functional form: ``Concatenate(axis=axis, **kwargs)(inputs)``."""
+    return Concatenate(axis=axis, **kwargs)(inputs)
+
+
+def add(inputs, **kwargs):
+    """Keras's functional form: ``Add(**kwargs)(inputs)``."""
+    return Add(**kwargs)(inputs)
+
+
 def __getattr__(name: str):
     return functional_name(name, "tidu.keras.layers")
 
 
 __all__ = ["ELU", "Activation", "Add", "Concatenate", "Dense", "Dropout", "Flatten", "Layer",
-           "LeakyReLU", "ReLU", "Reshape", "Softmax"]
+           "LeakyReLU", "ReLU", "Reshape", "Softmax", "add", "concatenate"]

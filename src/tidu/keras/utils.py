@@ -51,6 +51,35 @@ def _shapes(model, layers: list) -> list:
     return out
 
 
+def _graph_lines(model, show_shapes: bool, show_layer_names: bool) -> list:
+    """Boxes and edges of a functional model: its Inputs, then one box per layer (a shared
+    layer once), an edge from the layer (or Input) that made each input of a call."""
+    from ..models.nodes import _flat
+    from ..viz import _quote
+
+    keys = model._node_keys()
+    boxes: dict = {}  # name -> (type, output shapes)
+    for v, name in zip(model._inputs, model.input_names):
+        boxes[name] = ("InputLayer", [v.static_shape])
+    edges: list = []
+    for node, outs in zip(model._nodes, model._node_outputs):
+        kind = type(node.layer).__name__ if node.layer is not None else f"{node.name} op"
+        boxes.setdefault(node.name, (kind, [v.static_shape for v in outs]))
+        for v in _flat(node.inputs):
+            key = keys.get(id(v))
+            if key is not None and (key[0], node.name) not in edges:
+                edges.append((key[0], node.name))
+    ids = {name: f"l{i}" for i, name in enumerate(boxes)}
+    lines = []
+    for name, (kind, shapes) in boxes.items():
+        label = f"{name}: {kind}" if show_layer_names else kind
+        if show_shapes:
+            label += "\noutput: " + ", ".join(_shape_text(sh) for sh in shapes)
+        lines.append(f"  {ids[name]} [label={_quote(label)}];")
+    lines += [f"  {ids[a]} -> {ids[b]};" for a, b in edges]
+    return lines + ["}"]
+
+
 def model_to_dot(model, show_shapes: bool = False, show_layer_names: bool = True,
                  rankdir: str = "TB") -> str:
     """The model's layers as Graphviz DOT text: one box per layer (its class, its name, and
@@ -61,6 +90,8 @@ def model_to_dot(model, show_shapes: bool = False, show_layer_names: bool = True
         raise ValueError(f"plot_model: rankdir must be 'TB', 'LR', 'BT' or 'RL', got "
                          f"{rankdir!r}")
     lines = ["digraph model {", f"  rankdir={rankdir};", "  node [shape=box];"]
+    if hasattr(model, "_nodes") and hasattr(model, "_node_keys"):  # a functional model
+        return "\n".join(lines + _graph_lines(model, show_shapes, show_layer_names)) + "\n"
     layers = _layers_of(model)
     shapes = _shapes(model, layers) if show_shapes else None
     for i, layer in enumerate(layers):

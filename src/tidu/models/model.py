@@ -21,17 +21,20 @@ from ..tensor import Tensor
 from . import data as D
 from . import training as T
 from .fit_state import FitState, set_metric_state
+from .keras_style import KerasStyle
 
 
 class NonFiniteLossError(TiduError, FloatingPointError):
     """The loss became NaN or infinite; the offending update was not applied."""
 
 
-class Model(nn.Module):
+class Model(KerasStyle, nn.Module):
     """A Module that can be compiled and trained: ``compile``, ``fit``, ``evaluate``,
     ``predict``, ``summary``, ``save_weights`` / ``load_weights``.
 
-    Subclass it and write ``forward`` (Keras's subclassing API), or use ``Sequential``.
+    Subclass it and write ``forward`` or Keras's ``call(inputs, training=None)``, optionally
+    with Keras's ``train_step(self, data)`` returning a dict of metric results (rules in
+    :mod:`tidu.models.keras_style`), or use ``Sequential``.
     """
 
     optimizer = None
@@ -39,6 +42,14 @@ class Model(nn.Module):
     compiled_metrics: list = []
     stop_training = False
     fit_state = None  # during fit: where it is (tidu.models.fit_state.FitState)
+
+    def __new__(cls, *args, **kwargs):
+        """``Model(inputs, outputs)`` makes a functional model (:mod:`.functional`)."""
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            from .functional import Functional
+
+            cls = Functional
+        return super().__new__(cls, *args, **kwargs)
 
     # ----- configuration -----
     jit_compile = False
@@ -288,21 +299,29 @@ class Model(nn.Module):
                     if resume is not None and step < resume.step:
                         continue
                     cb.on_train_batch_begin(step)
+                    keras_logs = None
                     try:
-                        value, pred = self.train_step(xb, yb, **T.weight_kw(swb))
+                        if self.keras_train_step:  # Keras's train_step(data) -> dict
+                            keras_logs = self._keras_logs(self.train_step((xb, yb)))
+                            value, pred = keras_logs["loss"], None
+                        else:
+                            value, pred = self.train_step(xb, yb, **T.weight_kw(swb))
                         refused = None
                     except NonFiniteUpdateError as e:
                         if not hasattr(e, "loss"):
                             raise
                         value, pred, refused = e.loss, e.predictions, e
-                    loss_tracker.update_state(value, sample_weight=len(xb))
-                    for m in self.compiled_metrics:
-                        m.update_state(yb, pred, **T.weight_kw(swb))
+                    if keras_logs is None:
+                        loss_tracker.update_state(value, sample_weight=len(xb))
+                        for m in self.compiled_metrics:
+                            m.update_state(yb, pred, **T.weight_kw(swb))
                     logs = {"loss": loss_tracker.result()}
                     if not math.isfinite(value):
                         logs["loss"] = value
                     for m in self.compiled_metrics:
                         logs[m.name] = m.result()
+                    if keras_logs is not None:
+                        logs = keras_logs
                     if refused is not None:
                         logs["nonfinite_update"] = refused.parameter
                     position.step = step + 1
