@@ -83,6 +83,14 @@ def test_sample_weight_in_evaluate_and_validation_split():
         model.evaluate(X[cut:], YR[cut:], sample_weight=W[cut:]), rel=1e-6)
 
 
+def test_validation_data_with_sample_weights():
+    model = regressor()
+    h = model.fit(X, YR, epochs=1, verbose=0, validation_data=(X[:8], YR[:8], W[:8]))
+    assert h.history["val_loss"][0] == pytest.approx(
+        model.evaluate(X[:8], YR[:8], sample_weight=W[:8]), rel=1e-6)
+    assert h.history["val_loss"][0] != pytest.approx(model.evaluate(X[:8], YR[:8]), rel=1e-3)
+
+
 def test_sample_weight_errors():
     model = regressor()
     with pytest.raises(ValueError, match="one weight per sample: got 3 weights for 20"):

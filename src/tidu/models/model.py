@@ -430,7 +430,7 @@ class Model(KerasStyle, nn.Module):
         try:
             with no_grad():
                 for xb, yb, swb in source.epoch():
-                    if source.generator or not hasattr(source, "x"):
+                    if isinstance(source, T.BatchSource):  # unchecked batches
                         xb, yb = self._check_data(xb, yb, "evaluate")
                         if swb is not None:
                             swb = T.check_sample_weight(swb, len(xb), "evaluate")
