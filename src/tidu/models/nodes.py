@@ -122,16 +122,8 @@ def symbolic_call(layer, x, args: tuple, kwargs: dict):
             new = ShapeError(msg)
         raise new from e
     inputs = {id(v) for v in _flat(x)}
-
-    def fresh(v):
-        if not isinstance(v, Variable):
-            raise TypeError(f"layer '{layer.name}' returned {type(v).__name__} on symbolic "
-                            "inputs; a layer in a functional model must return tidu tensors")
-        if id(v) in inputs or id(v) in _NODES:  # an identity layer: a node of its own
-            v = v + 0
-        return v
-
-    out = _map(out, fresh)
+    if any(not isinstance(v, Variable) or id(v) in inputs for v in _flat(out)):
+        return out  # an identity (or a non-tensor result): no node, replaying skips it
     for v, t in zip(_flat(out), probe or ()):
         if v.static_shape is None:
             v._shape = (None, *t.shape[1:]) if t.ndim else ()
