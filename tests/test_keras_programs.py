@@ -15,6 +15,7 @@ import torch
 
 from tidu import keras
 from tidu.keras import layers
+from tidu.models.functional import Functional
 
 MNIST = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "mnist"
 
@@ -264,6 +265,48 @@ def test_overridden_train_step_equals_builtin_fit():
     for a, b in zip(custom.parameters(), builtin.parameters()):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-7)
     assert h_custom["loss"][-1] < h_custom["loss"][0]
+
+
+
+def test_customizing_fit_guide_functional_subclass():
+    """The guide's program as printed: CustomModel(inputs, outputs) with its own train_step."""
+
+    class CustomModel(keras.Model):
+        train_step = _CustomModel.train_step
+
+    def build(cls):
+        keras.utils.set_random_seed(4)
+        inputs = keras.Input(shape=(32,))
+        outputs = keras.layers.Dense(1)(inputs)
+        model = cls(inputs, outputs)
+        model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+        return model
+
+    rng = np.random.default_rng(4)
+    x, y = rng.random((96, 32)).astype("float32"), rng.random((96, 1)).astype("float32")
+    model, reference = build(CustomModel), build(keras.Model)
+    model.steps = 0
+    assert isinstance(model, CustomModel) and type(model).__name__ == "CustomModel"
+    assert isinstance(model, Functional)
+    h = model.fit(x, y, epochs=3, batch_size=32, seed=4, verbose=0).history
+    h_ref = reference.fit(x, y, epochs=3, batch_size=32, seed=4, verbose=0).history
+    assert model.steps == 9 and set(h) == {"loss", "mae"}
+    for key in h_ref:
+        np.testing.assert_allclose(h[key], h_ref[key], rtol=1e-5, err_msg=key)
+
+
+def test_training_argument_on_models_without_it():
+    keras.utils.set_random_seed(6)
+    model = keras.Sequential([keras.layers.Dropout(0.5)])
+    model.eval()
+    x = np.ones((2, 400), "float32")
+    np.testing.assert_array_equal(model(x).numpy(), x)
+    dropped = model(x, training=True).numpy()
+    assert set(np.unique(dropped)) == {0.0, 2.0}
+    assert not model.training and not model.layers[0].training  # the mode is put back
+    model.train()
+    np.testing.assert_array_equal(model(x, training=False).numpy(), x)
+    assert model.layers[0].training
 
 
 def test_train_step_must_return_a_dict_with_loss():

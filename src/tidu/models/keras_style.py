@@ -4,12 +4,15 @@ The rules (see docs/porting.md):
 
 * A subclass that defines ``call(self, inputs, training=None)`` and no ``forward`` gets a
   ``forward`` that runs ``call``; ``training`` receives the module's mode (``model.training``)
-  unless the caller passes it.
+  unless the caller passes it. A model whose ``forward`` (or ``call``) does not take
+  ``training`` still accepts ``model(x, training=True)``: it runs in that mode for the call.
 * A subclass whose ``train_step`` takes one argument besides ``self`` (Keras's
   ``train_step(self, data)``) is called by ``fit`` with ``data = (x, y)`` and must return a
   dict of metric results (``{m.name: m.result() for m in self.metrics}``), which become the
   batch's logs. The step updates ``self.metrics`` itself; ``fit`` resets them each epoch.
   tidu's own form ``train_step(self, x, y)`` returns ``(loss, predictions)`` as before.
+* A subclass that keeps Model's ``__init__`` and is called as ``Subclass(inputs, outputs)``
+  builds a functional model of a class deriving from both (Keras's rule).
 """
 
 from __future__ import annotations
@@ -32,28 +35,78 @@ def _positional_count(fn) -> int:
                           inspect.Parameter.POSITIONAL_OR_KEYWORD) for p in params)
 
 
+def _takes_training(fn) -> bool:
+    marked = getattr(fn, "_tidu_takes_training", None)
+    if marked is not None:
+        return marked
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return True
+    return "training" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD
+                                       for p in params.values())
+
+
 def install_call(cls: type) -> None:
     """Give ``cls`` a ``forward`` that runs its Keras-style ``call`` (when it has no forward
-    of its own)."""
+    of its own); ``training`` defaults to the module's mode."""
     call = cls.__dict__.get("call")
     if call is None or "forward" in cls.__dict__:
         return
-    try:
-        takes_training = "training" in inspect.signature(call).parameters
-    except (TypeError, ValueError):
-        takes_training = False
+    takes = _takes_training(call)
 
     @functools.wraps(call)
     def forward(self, *args, **kwargs):
-        if takes_training:
-            if kwargs.get("training") is None:
-                kwargs["training"] = self.training
-        else:  # Keras lets callers pass training= to a call that does not take it
-            kwargs.pop("training", None)
+        if takes and kwargs.get("training") is None:
+            kwargs["training"] = self.training
         return call(self, *args, **kwargs)
 
-    forward._tidu_from_call = True
+    forward._tidu_takes_training = takes
     cls.forward = forward
+
+
+def install_training(cls: type) -> None:
+    """Let callers pass Keras's ``training=`` to a model whose ``forward`` does not take it:
+    the model runs in that mode for the call (``train()`` / ``eval()``), then goes back."""
+    from ..nn.module import Module
+
+    fwd = cls.forward
+    if fwd is Module.forward or _takes_training(fwd):
+        return
+
+    @functools.wraps(fwd)
+    def forward(self, *args, training=None, **kwargs):
+        if training is None or bool(training) == self.training:
+            return fwd(self, *args, **kwargs)
+        was = self.training
+        self.train(bool(training))
+        try:
+            return fwd(self, *args, **kwargs)
+        finally:
+            self.train(was)
+
+    forward._tidu_takes_training = True
+    cls.forward = forward
+
+
+_FUNCTIONAL_SUBCLASSES: dict = {}
+
+
+def functional_subclass(cls: type) -> type:
+    """The class to build for ``cls(inputs, outputs)``: for a Model subclass that keeps the
+    inherited ``__init__`` (e.g. one that only overrides ``train_step``), a class deriving
+    from both it and ``Functional``, as Keras does; any other class is returned as is."""
+    from .functional import Functional
+    from .model import Model
+
+    if issubclass(cls, Functional) or cls.__init__ is not Model.__init__:
+        return cls
+    made = _FUNCTIONAL_SUBCLASSES.get(cls)
+    if made is None:
+        made = type(cls.__name__, (cls, Functional),
+                    {"__module__": cls.__module__, "__qualname__": cls.__qualname__})
+        _FUNCTIONAL_SUBCLASSES[cls] = made
+    return made
 
 
 class KerasStyle:
@@ -63,6 +116,7 @@ class KerasStyle:
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         install_call(cls)
+        install_training(cls)
 
     @property
     def keras_train_step(self) -> bool:

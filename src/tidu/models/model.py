@@ -21,7 +21,7 @@ from ..tensor import Tensor
 from . import data as D
 from . import training as T
 from .fit_state import FitState, set_metric_state
-from .keras_style import KerasStyle
+from .keras_style import KerasStyle, functional_subclass
 
 
 class NonFiniteLossError(TiduError, FloatingPointError):
@@ -49,6 +49,8 @@ class Model(KerasStyle, nn.Module):
             from .functional import Functional
 
             cls = Functional
+        elif args or "inputs" in kwargs or "outputs" in kwargs:
+            cls = functional_subclass(cls)  # Keras: a subclass without __init__, functionally
         return super().__new__(cls, *args, **kwargs)
 
     # ----- configuration -----
