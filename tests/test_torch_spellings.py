@@ -376,3 +376,37 @@ def test_bound_methods_of_the_extended_ops_take_dim():
     check(a.unbind(dim=2)[3], b.unbind(dim=2)[3], a, b)
     a, b = pair()
     check(a.roll(1, dims=1), b.roll(1, dims=1), a, b)
+
+
+def test_more_tensor_methods_match_torch():
+    y = RNG.standard_normal(X.shape)
+    m = RNG.standard_normal((5, 2))
+    cases = [
+        lambda v, w, mod: v.view_as(w), lambda v, w, mod: v.reshape_as(w.reshape(-1)),
+        lambda v, w, mod: v[:, :1].expand_as(w), lambda v, w, mod: v.add(w, alpha=2),
+        lambda v, w, mod: v.sub(w, alpha=0.5), lambda v, w, mod: v.mul(w).div(w + 10),
+        lambda v, w, mod: v.pow(2).neg(), lambda v, w, mod: v.clamp(min=-0.5, max=0.5),
+        lambda v, w, mod: v.clamp(max=0.1), lambda v, w, mod: v.amax(dim=1),
+        lambda v, w, mod: v.amin(dim=(0, 2), keepdim=True),
+        lambda v, w, mod: v[0].t(), lambda v, w, mod: v[0].mm(mod.tensor(m)),
+        lambda v, w, mod: v.bmm(mod.tensor(np.stack([m] * 3))),
+        lambda v, w, mod: v.cpu() * 2,
+    ]
+    for f in cases:
+        a, b = pair()
+        check(f(a, tidu.tensor(y), tidu), f(b, torch.tensor(y), torch), a, b)
+
+
+def test_tensor_facts_and_constructors_like_torch():
+    t, p = tidu.tensor(X), torch.tensor(X)
+    assert t.is_floating_point() and not t.long().is_floating_point()
+    assert t.nelement() == p.nelement() and t.element_size() == p.element_size()
+    assert t.half().dtype == np.float16 and t.type_as(t.long()).dtype == np.int64
+    z, o = t.new_zeros(2, 3), t.new_ones((4,), dtype="int32")
+    assert z.shape == (2, 3) and z.dtype == np.float64 and float(z.sum()) == 0.0
+    assert o.dtype == np.int32 and o.tolist() == [1, 1, 1, 1]
+    assert t.new_tensor([1, 2]).dtype == np.float64
+    with pytest.raises(ValueError, match="mm: mat2 must have 2 axes"):
+        t[0].mm(t)
+    with pytest.raises(ValueError, match="at most 2 axes"):
+        t.t()

@@ -189,6 +189,118 @@ def transpose(self, *axes, dim0=None, dim1=None):
     return ops.transpose(self, *axes)
 
 
+def _like(other, op: str):
+    from .tensor import Tensor
+
+    if not isinstance(other, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(other).__name__}")
+    return other
+
+
+def view_as(self, other):
+    """Reshape to ``other``'s shape."""
+    return ops.reshape(self, _like(other, "view_as").shape)
+
+
+def expand_as(self, other):
+    """Broadcast to ``other``'s shape."""
+    return ops.broadcast_to(self, _like(other, "expand_as").shape)
+
+
+def type_as(self, other):
+    """Cast to ``other``'s dtype."""
+    return to(self, _like(other, "type_as").dtype)
+
+
+def cpu(self):
+    """``self``: tidu's tensors live on the CPU."""
+    return self
+
+
+def t(self):
+    """Transpose a tensor of at most 2 axes (PyTorch's ``t()``)."""
+    if self.ndim > 2:
+        raise ValueError(f"t: expects a tensor with at most 2 axes, got shape {self.shape}; "
+                         "use transpose(dim0, dim1)")
+    return ops.transpose(self) if self.ndim == 2 else self
+
+
+def _mm(self, other, ndim: int, op: str):
+    for arg, v in (("self", self), ("mat2", other)):
+        if getattr(v, "ndim", None) != ndim:
+            raise ValueError(f"{op}: {arg} must have {ndim} axes, got shape "
+                             f"{getattr(v, 'shape', None)}")
+    return ops.matmul(self, other)
+
+
+def mm(self, mat2):
+    """Matrix product of two 2-D tensors."""
+    return _mm(self, mat2, 2, "mm")
+
+
+def bmm(self, mat2):
+    """Batched matrix product of two 3-D tensors."""
+    return _mm(self, mat2, 3, "bmm")
+
+
+def add(self, other, alpha=1):
+    """``self + alpha * other``."""
+    return ops.add(self, other if alpha == 1 else ops.mul(other, alpha))
+
+
+def sub(self, other, alpha=1):
+    """``self - alpha * other``."""
+    return ops.sub(self, other if alpha == 1 else ops.mul(other, alpha))
+
+
+def clamp(self, min=None, max=None):
+    """Clip to ``[min, max]`` (either may be None)."""
+    return ops.clip(self, min, max)
+
+
+def amax(self, dim=None, keepdim: bool = False):
+    """The largest values over ``dim`` (values only; ties share the gradient, as torch.amax)."""
+    return ops.max(self, axis=dim, keepdims=keepdim)
+
+
+def amin(self, dim=None, keepdim: bool = False):
+    """The smallest values over ``dim`` (values only; ties share the gradient)."""
+    return ops.min(self, axis=dim, keepdims=keepdim)
+
+
+def is_floating_point(self) -> bool:
+    return bool(backend.is_floating(self.dtype))
+
+
+def element_size(self) -> int:
+    """Bytes per element."""
+    return int(self.data.itemsize)
+
+
+def _new(self, fill, size, dtype):
+    from .tensor import Tensor
+
+    dtype = self.dtype if dtype is None else _dtype(dtype, "new_*")
+    return Tensor(xp.full(_shape(size, "new_*"), fill, dtype=dtype))
+
+
+def new_zeros(self, *size, dtype=None):
+    """Zeros of ``size`` with this tensor's dtype (unless ``dtype``)."""
+    return _new(self, 0, size, dtype)
+
+
+def new_ones(self, *size, dtype=None):
+    """Ones of ``size`` with this tensor's dtype (unless ``dtype``)."""
+    return _new(self, 1, size, dtype)
+
+
+def new_tensor(self, data, dtype=None):
+    """A new tensor of ``data`` with this tensor's dtype (unless ``dtype``)."""
+    from .tensor import Tensor
+
+    return Tensor(data, dtype=self.dtype if dtype is None else _dtype(dtype, "new_tensor"))
+
+
 def _size(self) -> Size:
     return Size(self.data.shape)
 
@@ -202,6 +314,12 @@ METHODS = {
     # PyTorch's Tensor spellings
     "view": view, "numel": numel, "dim": dim, "clone": clone, "contiguous": contiguous,
     "to": to, "type": type_, "long": long, "int": int_, "bool": bool_, "expand": expand,
+    "half": lambda self: ops.cast(self, xp.float16), "view_as": view_as,
+    "reshape_as": view_as, "expand_as": expand_as, "type_as": type_as, "cpu": cpu, "t": t,
+    "mm": mm, "bmm": bmm, "add": add, "sub": sub, "mul": ops.mul, "div": ops.div,
+    "pow": ops.pow, "neg": ops.neg, "clamp": clamp, "amax": amax, "amin": amin,
+    "nelement": numel, "is_floating_point": is_floating_point, "element_size": element_size,
+    "new_zeros": new_zeros, "new_ones": new_ones, "new_tensor": new_tensor,
 }
 """Tensor method name -> function of the tensor (bound by :func:`bind`)."""
 
