@@ -68,10 +68,8 @@ def install_call(cls: type) -> None:
 def install_training(cls: type) -> None:
     """Let callers pass Keras's ``training=`` to a model whose ``forward`` does not take it:
     the model runs in that mode for the call (``train()`` / ``eval()``), then goes back."""
-    from ..nn.module import Module
-
-    fwd = cls.forward
-    if fwd is Module.forward or _takes_training(fwd):
+    fwd = cls.__dict__.get("forward")  # an inherited forward is left as it is (a converter
+    if fwd is None or _takes_training(fwd):  # may know it): __call__ handles those
         return
 
     @functools.wraps(fwd)
@@ -117,6 +115,21 @@ class KerasStyle:
         super().__init_subclass__(**kwargs)
         install_call(cls)
         install_training(cls)
+
+    def __call__(self, x, *args, training=None, **kwargs):
+        """Module's call, also taking Keras's ``training=`` (see :func:`install_training`)."""
+        if training is None:
+            return super().__call__(x, *args, **kwargs)
+        if _takes_training(type(self).forward):
+            return super().__call__(x, *args, training=training, **kwargs)
+        if bool(training) == self.training:
+            return super().__call__(x, *args, **kwargs)
+        was = self.training
+        self.train(bool(training))
+        try:
+            return super().__call__(x, *args, **kwargs)
+        finally:
+            self.train(was)
 
     @property
     def keras_train_step(self) -> bool:
