@@ -111,3 +111,20 @@ def test_bad_groups_are_named():
     a.weight.grad = tidu.ones(*a.weight.shape)
     with pytest.raises(ValueError, match="param_groups\\[0\\].*learning_rate.*'fast'"):
         opt.step()
+
+
+def test_add_param_group_matches_torch():
+    a, b, ta, tb = _pair(3)
+    opt = O.SGD(a.parameters(), lr=0.1, momentum=0.9)
+    topt = torch.optim.SGD(ta.parameters(), lr=0.1, momentum=0.9)
+    opt.add_param_group({"params": b.parameters(), "lr": 0.03})
+    topt.add_param_group({"params": tb.parameters(), "lr": 0.03})
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.03]
+    assert len(opt.params) == 4 and len(opt.state_dict()["state"]) == 4
+    _run(a, b, opt, ta, tb, topt)
+    with pytest.raises(ValueError, match="parameter 0 of the new group is already in"):
+        opt.add_param_group({"params": [a.weight]})
+    empty = O.SGD(lr=0.2)  # Keras style, no parameters yet: the group becomes the first
+    empty.learning_rate = 0.25
+    empty.add_param_group({"params": a.parameters()})
+    assert len(empty.param_groups) == 1 and empty.param_groups[0]["lr"] == 0.25

@@ -116,6 +116,7 @@ class Optimizer:
         ``lr`` (a float or a schedule) and ``weight_decay``. Setting a group's ``lr`` or
         ``weight_decay`` takes effect at the next step (schedulers do this)."""
         self._group_of: list[int] = []
+        self._group_defaults = (lr, weight_decay)
         given = [k for k, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
                                 ("global_clipnorm", global_clipnorm)) if v is not None]
         if len(given) > 1:
@@ -161,6 +162,43 @@ class Optimizer:
             owner += [j] * len(ps)
         self.param_groups, self._group_of = made, owner
         return flat
+
+    def add_param_group(self, param_group: dict) -> None:
+        """Add a parameter group, as PyTorch's: ``{'params': [...], 'lr': ..., ...}``; its
+        missing options take the optimizer's construction values, its parameters get fresh
+        state.
+
+        Raises:
+            TypeError: not a dict, or a parameter that is not a Tensor.
+            ValueError: a parameter already in the optimizer, an empty group, bad options.
+        """
+        name = type(self).__name__
+        if not isinstance(param_group, dict):
+            raise TypeError(f"{name}.add_param_group: expected a dict with 'params', got "
+                            f"{type(param_group).__name__}")
+        ps = param_group.get("params", [])
+        ps = [ps] if isinstance(ps, Tensor) else list(ps)
+        seen = {id(p) for p in self._params or ()}
+        for i, p in enumerate(ps):
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{name}.add_param_group: parameters must be tidu Tensors, "
+                                f"got {type(p).__name__} at position {i}")
+            if id(p) in seen:
+                raise ValueError(f"{name}.add_param_group: parameter {i} of the new group is "
+                                 "already in the optimizer")
+            seen.add(id(p))
+        if not ps:
+            raise ValueError(f"{name}.add_param_group: the group has no parameters")
+        old = list(self._params or [])
+        if old:
+            groups, defaults = self.param_groups, self._group_defaults
+        else:  # the empty first group (no parameters yet) is replaced, keeping its options
+            first = self.param_groups[0]
+            groups, defaults = [], (first["lr"], first["weight_decay"])
+        flat = self._set_groups([*groups, {**param_group, "params": ps}], *defaults)
+        self._params = flat
+        self._state += [{s: self._slot_init(s, p.data) for s in self._slot_names()}
+                        for p in flat[len(old):]]
 
     @property
     def _learning_rate(self):
