@@ -280,3 +280,18 @@ def test_keras_merge_layers_are_graph_layers():
     clone.set_weights(model.get_weights())
     for p, q in zip(out, clone.predict([xa, 2 * xa])):
         np.testing.assert_array_equal(p, q)
+
+
+def test_sample_weight_weighs_every_output_loss():
+    model = _two_heads()
+    xa, xb, y1, y2 = _data()
+    model.compile("sgd", loss=["mse", "categorical_crossentropy"], loss_weights=[1.0, 2.0])
+    sw = np.arange(12, dtype=np.float32)
+    got = model.evaluate([xa, xb], [y1, y2], sample_weight=sw, batch_size=12,
+                         return_dict=True)
+    o1, o2 = model.predict([xa, xb])
+    mse = ((o1 - y1) ** 2).mean(1)
+    cce = -(y2 * np.log(np.clip(o2, 1e-7, 1.0))).sum(1)
+    assert got["value_loss"] == pytest.approx((mse * sw).sum() / 12, rel=1e-5)
+    assert got["label_loss"] == pytest.approx((cce * sw).sum() / 12, rel=1e-5)
+    assert got["loss"] == pytest.approx(got["value_loss"] + 2 * got["label_loss"], rel=1e-5)

@@ -274,21 +274,26 @@ class Functional(Model):
         out = self.forward([Tensor(a) for a in xs] if len(xs) > 1 else Tensor(xs[0]))
         return _flat(out)
 
-    def _loss_and_preds(self, x, y):
+    def _loss_and_preds(self, x, y, sample_weight=None):
         outs = self._run(x)
         ys = y.arrays if isinstance(y, _Arrays) else [y]
-        loss = self.loss(ys, outs) if len(outs) > 1 else self.loss(ys[0], outs[0])
+        kw = {} if sample_weight is None else {"sample_weight": sample_weight}
+        loss = self.loss(ys, outs, **kw) if len(outs) > 1 else self.loss(ys[0], outs[0], **kw)
         reg = self.regularization_loss()
         if reg is not None:
             loss = loss + reg
         preds = [o.data for o in outs]
         return loss, (preds if len(preds) > 1 else preds[0])
 
-    def train_step(self, x, y, *args, **kwargs):
+    def train_step(self, x, y=None, sample_weight=None, **kwargs):
+        """As ``Model.train_step``; with several inputs or outputs, x and y are lists (or
+        dicts) and the predictions come back as a list. One ``sample_weight`` weighs every
+        output's loss."""
         if not self._multi:
-            return super().train_step(x, y, *args, **kwargs)
+            kw = {} if sample_weight is None else {"sample_weight": sample_weight}
+            return super().train_step(x, y, **kw, **kwargs)
         x, y = self._check_data(x, y, "train_step")
-        loss, preds = self._loss_and_preds(x, y)
+        loss, preds = self._loss_and_preds(x, y, sample_weight)
         value = float(loss.data)
         if not math.isfinite(value):
             return value, preds
@@ -297,10 +302,11 @@ class Functional(Model):
         self._apply_update(value, preds)
         return value, preds
 
-    def _eval_batch(self, x, y, *args, **kwargs):
+    def _eval_batch(self, x, y, sample_weight=None, **kwargs):
         if not self._multi:
-            return super()._eval_batch(x, y, *args, **kwargs)
-        loss, preds = self._loss_and_preds(x, y)
+            kw = {} if sample_weight is None else {"sample_weight": sample_weight}
+            return super()._eval_batch(x, y, **kw, **kwargs)
+        loss, preds = self._loss_and_preds(x, y, sample_weight)
         return float(loss.data), preds
 
     def predict(self, x, batch_size: int = 32, verbose: int = 0, **kwargs):

@@ -71,12 +71,13 @@ class _OutputLosses:
     def __init__(self, losses: list, weights: list, names: list):
         self.losses, self.weights, self.names = losses, weights, names
 
-    def __call__(self, y_true, y_pred):
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        kw = {} if sample_weight is None else {"sample_weight": sample_weight}
         total = None
         for i, (fn, w) in enumerate(zip(self.losses, self.weights)):
             if fn is None:
                 continue
-            term = fn(y_true[i], y_pred[i])
+            term = fn(y_true[i], y_pred[i], **kw)
             term = term if w == 1.0 else term * w
             total = term if total is None else total + term
         return total
@@ -132,8 +133,9 @@ class _OutputLoss(metrics_mod.Mean):
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         pred = y_pred[self.index]
+        kw = {} if sample_weight is None else {"sample_weight": sample_weight}
         with no_grad():
-            value = float(self.loss_fn(y_true[self.index], Tensor(pred)).data)
+            value = float(self.loss_fn(y_true[self.index], Tensor(pred), **kw).data)
         super().update_state(value, sample_weight=len(pred))
 
     def get_config(self) -> dict:
