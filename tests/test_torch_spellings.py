@@ -203,7 +203,7 @@ def test_sequential_matches_torch():
 
 
 def test_module_dict_registers_its_modules():
-    class Net(nn.Module):
+    class HeadsNet(nn.Module):
         def __init__(self):
             super().__init__()
             self.heads = nn.ModuleDict({"a": nn.Linear(2, 3)})
@@ -212,7 +212,7 @@ def test_module_dict_registers_its_modules():
         def forward(self, x):
             return self.heads["a"](x).sum() + self.heads["b"](x).sum()
 
-    net = Net()
+    net = HeadsNet()
     assert list(net.heads) == ["a", "b"] and "b" in net.heads and len(net.heads) == 2
     assert list(net.state_dict()) == ["heads.a.weight", "heads.a.bias", "heads.b.weight",
                                       "heads.b.bias"]
@@ -230,13 +230,13 @@ def test_module_dict_registers_its_modules():
 
 
 def test_parameter_list_and_module_list_register_their_contents():
-    class Net(nn.Module):
+    class ParamsNet(nn.Module):
         def __init__(self):
             super().__init__()
             self.ws = nn.ParameterList([np.ones((2, 2)), tidu.zeros((2,))])
             self.blocks = nn.ModuleList([nn.Linear(2, 2)])
 
-    net = Net()
+    net = ParamsNet()
     net.ws.append(tidu.ones((3,)))
     assert [n for n, _ in net.named_parameters()] == [
         "ws.0", "ws.1", "ws.2", "blocks.0.weight", "blocks.0.bias"]
@@ -410,3 +410,25 @@ def test_tensor_facts_and_constructors_like_torch():
         t[0].mm(t)
     with pytest.raises(ValueError, match="at most 2 axes"):
         t.t()
+
+
+def test_sequential_of_an_ordered_dict_names_its_layers_like_torch(tmp_path):
+    from collections import OrderedDict
+
+    spec = [("fc1", (4, 3)), ("act", None), ("fc2", (3, 2))]
+    make = {"tidu": lambda s: nn.Linear(*s) if s else nn.ReLU(),
+            "torch": lambda s: torch.nn.Linear(*s) if s else torch.nn.ReLU()}
+    net = nn.Sequential(OrderedDict((n, make["tidu"](s)) for n, s in spec))
+    ref = torch.nn.Sequential(OrderedDict((n, make["torch"](s)) for n, s in spec)).double()
+    assert list(net.state_dict()) == list(ref.state_dict())
+    net.load_state_dict({k: v.detach().numpy() for k, v in ref.state_dict().items()})
+    x = RNG.standard_normal((5, 4))
+    np.testing.assert_allclose(net(tidu.tensor(x)).numpy(),
+                               ref(torch.tensor(x)).detach().numpy(), atol=1e-12)
+    assert net[1] is net.act and len(net) == 3
+    again = nn.Sequential.from_config(net.get_config())
+    assert list(again.state_dict()) == list(net.state_dict())
+    net.pop()
+    assert list(net.state_dict()) == ["fc1.weight", "fc1.bias"]
+    with pytest.raises(ValueError, match="layer name 'fc1' must be a new"):
+        net.add(nn.ReLU(), name="fc1")

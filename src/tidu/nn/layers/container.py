@@ -17,8 +17,9 @@ class Sequential(Module):
     their index, so weight names are '0.kernel', '0.bias', '1.kernel', ...
 
     Args:
-        layers: the layers (Modules), in order: one list (Keras, ``Sequential([a, b])``) or
-            one argument each (PyTorch, ``Sequential(a, b)``).
+        layers: the layers (Modules), in order: one list (Keras, ``Sequential([a, b])``),
+            one argument each (PyTorch, ``Sequential(a, b)``) or one dict of names to layers
+            (PyTorch, ``Sequential(OrderedDict(...))``: weights named 'fc1.weight', ...).
         name: model name (default 'sequential', 'sequential_1', ...).
 
     Shape:
@@ -39,13 +40,19 @@ class Sequential(Module):
         super().__init__(name=name)
         self._layers: list = []
         self._built = True  # it owns no weights: it is built when all its layers are
+        self._names: list = []
+        if len(layers) == 1 and isinstance(layers[0], dict):  # Sequential(OrderedDict(...))
+            for key, layer in layers[0].items():
+                self.add(layer, name=key)
+            return
         if len(layers) == 1 and (layers[0] is None or isinstance(layers[0], (list, tuple))):
             layers = layers[0] or ()  # Keras: Sequential([a, b]); PyTorch: Sequential(a, b)
         for layer in layers:
             self.add(layer)
 
-    def add(self, layer: Module) -> None:
-        """Append ``layer`` (and build it now if the input shape is known).
+    def add(self, layer: Module, name: str | None = None) -> None:
+        """Append ``layer`` (and build it now if the input shape is known), registered under
+        ``name`` (default: its index).
 
         Raises:
             TypeError: ``layer`` is not a Module.
@@ -55,10 +62,15 @@ class Sequential(Module):
             raise TypeError(f"{self.name}: add() takes a layer (a tidu.nn.Module), got "
                             f"{type(layer).__name__}")
         index = len(self._layers)
+        key = str(index) if name is None else name
+        if not isinstance(key, str) or not key or "." in key or key in self.__dict__:
+            raise ValueError(f"{self.name}: layer name {key!r} must be a new non-empty string "
+                             "without '.'")
         if index == 0 and self._build_input_shape is None and layer.input_shape is not None:
             self._build_input_shape = (None, *layer.input_shape[1:])
-        setattr(self, str(index), layer)
+        setattr(self, key, layer)
         self._layers.append(layer)
+        self._names.append(key)
         if self._build_input_shape is not None:
             try:
                 self._build_layers(self._build_input_shape)
@@ -71,7 +83,7 @@ class Sequential(Module):
         if not self._layers:
             raise IndexError(f"{self.name}: pop() on a Sequential with no layers")
         layer = self._layers.pop()
-        delattr(self, str(len(self._layers)))
+        delattr(self, self._names.pop())
         return layer
 
     def _build_layers(self, shape: tuple) -> None:
@@ -117,13 +129,19 @@ class Sequential(Module):
         return shape
 
     def get_config(self) -> dict:
-        return {"name": self.name, "layers": [serialize(layer) for layer in self._layers]}
+        config = {"name": self.name, "layers": [serialize(layer) for layer in self._layers]}
+        if self._names != [str(i) for i in range(len(self._names))]:
+            config["layer_names"] = list(self._names)  # Sequential(OrderedDict(...))
+        return config
 
     @classmethod
     def from_config(cls, config: dict) -> Sequential:
         from ... import registry  # one lookup of names to classes (registered ones only)
 
         layers = [registry.resolve("layer", c) for c in config.get("layers", [])]
+        names = config.get("layer_names")
+        if names is not None:
+            return cls(dict(zip(names, layers)), name=config.get("name"))
         return cls(layers, name=config.get("name"))
 
 
