@@ -16,13 +16,11 @@ import tidu
 from _optable import (
     away,
     case,
-    check_gradcheck,
-    check_torch,
-    check_vjp,
     make,
     missing_from,
     normal,
     pos,
+    table_tests,
 )
 from tidu.ops import nonlinearity as N
 
@@ -82,19 +80,7 @@ OPS = [
 ]
 
 
-@pytest.mark.parametrize("c", OPS)
-def test_against_torch(c, torch_check):
-    check_torch(c, torch_check)
-
-
-@pytest.mark.parametrize("c", OPS)
-def test_gradcheck(c):
-    check_gradcheck(c)
-
-
-@pytest.mark.parametrize("c", OPS)
-def test_vjp(c):
-    check_vjp(c)
+test_against_torch, test_gradcheck, test_vjp = table_tests(OPS)
 
 
 def test_every_name_has_a_row():
