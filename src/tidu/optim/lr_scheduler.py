@@ -41,7 +41,25 @@ def _check_optimizer(owner: str, optimizer) -> None:
                             "optimizer with lr=<float>)")
 
 
-class LRScheduler:
+class _Scheduler:
+    """What every scheduler shares: the last rates it wrote, and its state as plain data."""
+
+    _last_lr: list
+
+    def get_last_lr(self) -> list[float]:
+        """The rates the last :meth:`step` wrote, one per group."""
+        return list(self._last_lr)
+
+    def state_dict(self) -> dict:
+        """The scheduler's counters and settings (everything but the optimizer)."""
+        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore what :meth:`state_dict` returned."""
+        self.__dict__.update(state_dict)
+
+
+class LRScheduler(_Scheduler):
     """Base class: subclasses write ``_lr_at(base_lr, epoch, group_index)``.
 
     Args:
@@ -72,17 +90,6 @@ class LRScheduler:
             g["lr"] = float(lr)
         self._last_lr = [float(g["lr"]) for g in self.optimizer.param_groups]
 
-    def get_last_lr(self) -> list[float]:
-        """The rates the last :meth:`step` wrote, one per group."""
-        return list(self._last_lr)
-
-    def state_dict(self) -> dict:
-        """The scheduler's counters and settings (everything but the optimizer)."""
-        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        """Restore what :meth:`state_dict` returned."""
-        self.__dict__.update(state_dict)
 
 
 class StepLR(LRScheduler):
@@ -237,7 +244,7 @@ class OneCycleLR(LRScheduler):
             setattr(self.optimizer, self._momentum_attr, m)
 
 
-class ReduceLROnPlateau:
+class ReduceLROnPlateau(_Scheduler):
     """Multiply the rates by ``factor`` once a metric has not improved for ``patience``
     epochs, as PyTorch's (``scheduler.step(val_loss)`` once per epoch).
 
@@ -303,14 +310,3 @@ class ReduceLROnPlateau:
             self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
         self._last_lr = [float(g["lr"]) for g in self.optimizer.param_groups]
 
-    def get_last_lr(self) -> list[float]:
-        """The current rates, one per group."""
-        return list(self._last_lr)
-
-    def state_dict(self) -> dict:
-        """The scheduler's counters and settings (everything but the optimizer)."""
-        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        """Restore what :meth:`state_dict` returned."""
-        self.__dict__.update(state_dict)
