@@ -25,7 +25,6 @@ import numpy as np
 
 from .. import losses as losses_mod
 from .. import metrics as metrics_mod
-from ..autograd import no_grad
 from ..compile.variable import Variable
 from ..errors import ShapeError
 from ..tensor import Tensor
@@ -316,15 +315,7 @@ class Functional(Model):
                                    batch_size=batch_size, verbose=verbose, **kwargs)
         batch_size = D.check_batch_size(batch_size, "predict")
         x, _ = self._check_data(x, None, "predict")
-        was_training = self.training
-        self.eval()
-        outs = []
-        try:
-            with no_grad():
-                for idx in D.batches(len(x), batch_size):
-                    outs.append([o.data for o in self._run(x[idx])])
-        finally:
-            self.train(was_training)
+        outs = self._in_batches(x, batch_size, lambda b: [o.data for o in self._run(b)])
         result = [np.concatenate(col) for col in zip(*outs)]
         return result if len(result) > 1 else result[0]
 

@@ -458,16 +458,19 @@ class Model(KerasStyle, nn.Module):
         """
         batch_size = D.check_batch_size(batch_size, "predict")
         x, _ = self._check_data(x, None, "predict")
+        outs = self._in_batches(x, batch_size, lambda b: self(Tensor(b)).data)
+        return np.concatenate(outs) if outs else np.empty((0,))
+
+    def _in_batches(self, x, batch_size: int, run) -> list:
+        """``run(batch)`` for each batch of ``x``, in evaluation mode and without a graph
+        (the training mode is put back afterwards)."""
         was_training = self.training
         self.eval()
-        outs = []
         try:
             with no_grad():
-                for idx in D.batches(len(x), batch_size):
-                    outs.append(self(Tensor(x[idx])).data)
+                return [run(x[idx]) for idx in D.batches(len(x), batch_size)]
         finally:
             self.train(was_training)
-        return np.concatenate(outs) if outs else np.empty((0,))
 
     # ----- one batch (Keras): see tidu.models.training -----
     def train_on_batch(self, x, y, sample_weight=None, class_weight=None,
