@@ -8,7 +8,24 @@ from ..models.keras_style import install_call
 from ..nn import Module
 from ..nn import layers as _nn_layers
 from ..nn._utils import _classes
-from ..nn.layers import ELU, Activation, Dense, Flatten, LeakyReLU, ReLU, Reshape, Softmax
+from ..nn.layers import (
+    ELU,
+    Activation,
+    Dense,
+    Flatten,
+    LeakyReLU,
+    ReLU,
+    Reshape,
+    Softmax,
+    _conv,
+    _normalization,
+    _pooling,
+    _spatial,
+)
+from ..nn.layers.conv import *  # noqa: F403
+from ..nn.layers.normalization import *  # noqa: F403
+from ..nn.layers.pooling import *  # noqa: F403
+from ..nn.layers.spatial import *  # noqa: F403
 from ..tensor import Tensor
 from ._functional import functional_name
 
@@ -116,3 +133,4 @@ def __getattr__(name: str):
 
 __all__ = ["ELU", "Activation", "Add", "Concatenate", "Dense", "Dropout", "Flatten", "Layer",
            "LeakyReLU", "ReLU", "Reshape", "Softmax", "add", "concatenate"]
+__all__ += [n for m in (_conv, _pooling, _spatial, _normalization) for n in m.__all__]

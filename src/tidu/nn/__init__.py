@@ -41,6 +41,10 @@ from .layers import (
     Tanh,
 )
 from .layers.container import ModuleDict, ParameterList
+from .layers.conv import *
+from .layers.normalization import *
+from .layers.pooling import *
+from .layers.spatial import *
 from .losses import *  # CrossEntropyLoss, MSELoss, ...: PyTorch's loss modules
 from .module import IncompatibleKeys, Layer, Module, ModuleList
 from .parameter import Parameter
@@ -53,4 +57,7 @@ __all__ = [
 __all__ += ["CELU", "ELU", "GELU", "GLU", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid",
             "Mish", "PReLU", "ReLU6", "SELU", "SiLU", "Softmin", "Softplus", "Softsign"]
 __all__ += ["ModuleDict", "ParameterList", "functional", "losses"] + losses.__all__
+from .layers import _conv, _normalization, _pooling, _spatial  # noqa: E402
+
+__all__ += [n for m in (_conv, _pooling, _spatial, _normalization) for n in m.__all__]
 from . import init, utils  # noqa: E402  (torch.nn.init, torch.nn.utils)

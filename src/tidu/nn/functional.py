@@ -30,7 +30,15 @@ from ..losses.torch_style import (
     hinge_embedding_loss,
     nll_loss,
 )
+from ..ops import convolution as _convolution
 from ..ops import gelu, leaky_relu, log_softmax, relu, sigmoid, silu, softmax, softplus, tanh
+from ..ops import normalization as _normalization
+from ..ops import pooling as _pooling
+from ..ops import resize as _resize
+from ..ops.convolution import *  # noqa: F403
+from ..ops.normalization import *  # noqa: F403
+from ..ops.pooling import *  # noqa: F403
+from ..ops.resize import *  # noqa: F403
 from ..tensor import Tensor
 from .layers.dropout import DropoutMask
 
@@ -40,6 +48,7 @@ __all__ = [
     "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "relu", "sigmoid", "silu",
     "smooth_l1_loss", "softmax", "softplus", "tanh",
 ]
+__all__ += [n for m in (_convolution, _pooling, _resize, _normalization) for n in m.__all__]
 
 
 def linear(input, weight, bias=None) -> Tensor:

@@ -9,11 +9,15 @@ indexing, concatenation, padding; ``linalg``: matmul and dot.
 # (imported under private names: a module's star import may rebind its own name, e.g.
 # ``tidu.ops.sort`` is the function; the module is ``sys.modules["tidu.ops.sort"]``)
 from . import contract as _contract
+from . import convolution as _convolution
 from . import index as _index
 from . import layout as _layout
 from . import logic as _logic
 from . import math as _math
 from . import nonlinearity as _nonlinearity
+from . import normalization as _normalization
+from . import pooling as _pooling
+from . import resize as _resize
 from . import scan as _scan
 from . import sort as _sort
 from .activation import (
@@ -27,6 +31,7 @@ from .activation import (
     tanh,
 )
 from .contract import *
+from .convolution import *
 from .elementwise import (
     abs,
     add,
@@ -51,7 +56,10 @@ from .linalg import dot, matmul
 from .logic import *
 from .math import *
 from .nonlinearity import *
+from .normalization import *
+from .pooling import *
 from .reduce import max, mean, min, sum, var
+from .resize import *
 from .scan import *
 from .shape import (
     broadcast_like,
@@ -75,7 +83,8 @@ from .shape import (
 )
 from .sort import *
 
-EXTENDED = (_contract, _index, _layout, _logic, _math, _nonlinearity, _scan, _sort)
+EXTENDED = (_contract, _index, _layout, _logic, _math, _nonlinearity, _scan, _sort,
+            _convolution, _pooling, _resize, _normalization)
 """The modules of the extended operator set."""
 
 __all__ = [
