@@ -6,6 +6,7 @@
 from .backup_and_restore import BackupAndRestore
 from .callback import Callback, CallbackList, History, LambdaCallback
 from .csv_logger import CSVLogger
+from .diagnostics import Diagnostics
 from .early_stopping import EarlyStopping
 from .model_checkpoint import ModelCheckpoint
 from .progress import ProgbarLogger
@@ -13,6 +14,7 @@ from .reduce_lr import ReduceLROnPlateau
 from .terminate_on_nan import TerminateOnNaN
 
 __all__ = [
-    "BackupAndRestore", "Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History",
+    "BackupAndRestore", "Callback", "CallbackList", "CSVLogger", "Diagnostics", "EarlyStopping",
+    "History",
     "LambdaCallback", "ModelCheckpoint", "ProgbarLogger", "ReduceLROnPlateau", "TerminateOnNaN",
 ]
