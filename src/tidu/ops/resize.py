@@ -1,8 +1,142 @@
-"""Resizing: interpolate / upsample (nearest, bilinear, align_corners)."""
+"""Resizing: interpolate / upsample (nearest, linear, bilinear, align_corners).
+
+Every mode of :func:`interpolate` is linear in the input and separable: along each spatial
+axis the output is a fixed (out, in) matrix times the input (one 1 per row for 'nearest', two
+weights for 'linear'). So one operation, :class:`Separable` (a matrix product per axis, BLAS),
+does them all; its gradient is the same product with the transposed matrices. The matrices
+follow PyTorch's index rules exactly: nearest reads floor(dst * scale); linear reads
+(dst + 0.5) * scale - 0.5 (clamped at 0), or dst * (in - 1) / (out - 1) with align_corners;
+scale is 1 / scale_factor when one is given, else in / out.
+
+>>> import tidu
+>>> tidu.nn.functional.interpolate(tidu.tensor([[[1.0, 2.0]]]), scale_factor=2).tolist()
+[[[1.0, 1.0, 2.0, 2.0]]]
+"""
 
 from __future__ import annotations
 
-__all__: list = []
+from ..autograd import Function
+from ..backend import xp
+from ..errors import ShapeError
+from ._pool import spatial_axes
+
+__all__ = ["interpolate", "upsample"]
 
 TENSOR_METHODS: tuple = ()
 """Names in this module that are also Tensor methods (bound by tidu.tensor)."""
+
+
+def _apply(x, axes, mats):
+    for ax, m in zip(axes, mats):
+        x = xp.moveaxis(xp.tensordot(x, m, axes=([ax], [1])), -1, ax)
+    return xp.ascontiguousarray(x)
+
+
+class Separable(Function):
+    """``x`` multiplied along each axis of ``axes`` by the matching (out, in) matrix."""
+
+    def forward(self, x, axes, mats):
+        self.axes, self.mats = axes, mats
+        return _apply(x, axes, mats)
+
+    def backward(self, g):
+        return _apply(g, self.axes, [m.T for m in self.mats])
+
+    @staticmethod
+    def vjp(g, x, axes, mats):
+        return Separable.apply(g, axes=axes, mats=tuple(m.T for m in mats))
+
+
+def apply_separable(x, axes, mats):
+    """The differentiable product of ``x`` with one matrix per spatial axis."""
+    return Separable.apply(x, axes=tuple(axes), mats=tuple(mats))
+
+
+def _nearest(n_in: int, n_out: int, scale: float, dtype):
+    src = xp.minimum(xp.floor(xp.arange(n_out) * scale).astype(xp.int64), n_in - 1)
+    m = xp.zeros((n_out, n_in), dtype=dtype)
+    m[xp.arange(n_out), src] = 1
+    return m
+
+
+def _linear(n_in: int, n_out: int, scale, align_corners: bool, dtype):
+    dst = xp.arange(n_out, dtype=xp.float64)
+    if align_corners:
+        src = dst * ((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0)
+    else:
+        src = xp.maximum((dst + 0.5) * scale - 0.5, 0.0)
+    lo = xp.floor(src).astype(xp.int64)
+    lo = xp.minimum(lo, n_in - 1)
+    hi = xp.where(lo < n_in - 1, lo + 1, lo)
+    w_hi = src - lo
+    m = xp.zeros((n_out, n_in), dtype=xp.float64)
+    rows = xp.arange(n_out)
+    xp.add.at(m, (rows, lo), 1.0 - w_hi)
+    xp.add.at(m, (rows, hi), w_hi)
+    return m.astype(dtype)
+
+
+_MODES = {"nearest": 0, "linear": 1, "bilinear": 2}
+
+
+def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",
+                align_corners: bool | None = None, *, data_format: str = "channels_first"):
+    """Resize the spatial axes of a (N, C, L) or (N, C, H, W) input
+    (torch.nn.functional.interpolate); ``data_format="channels_last"`` takes (N, ..., C).
+
+    Give either ``size`` (an int or one per spatial axis) or ``scale_factor`` (the output is
+    floor(in * scale_factor)). ``mode``: 'nearest' (PyTorch's: floor(dst * scale)),
+    'linear' (3-D input) or 'bilinear' (4-D input); ``align_corners`` (linear modes only)
+    maps the corner pixels onto each other.
+    """
+    op = "interpolate"
+    if mode not in _MODES:
+        raise ValueError(f"{op}: mode must be one of {sorted(_MODES)}, got {mode!r}")
+    nd = len(input.shape)
+    nsp = nd - 2
+    if nsp not in (1, 2):
+        raise ShapeError(f"{op}: expected a 3-D (N, C, L) or 4-D (N, C, H, W) input, got shape "
+                         f"{tuple(input.shape)}")
+    if mode != "nearest" and _MODES[mode] != nsp:
+        want = "3-D" if mode == "linear" else "4-D"
+        raise ShapeError(f"{op}: mode {mode!r} needs a {want} input, got shape "
+                         f"{tuple(input.shape)}")
+    if mode == "nearest" and align_corners is not None:
+        raise ValueError(f"{op}: align_corners applies to the linear modes only, not "
+                         f"mode={mode!r}")
+    axes = spatial_axes(tuple(input.shape), nsp, data_format, op)
+    ins = [input.shape[a] for a in axes]
+    if (size is None) == (scale_factor is None):
+        raise ValueError(f"{op}: give exactly one of size and scale_factor, got size={size!r}, "
+                         f"scale_factor={scale_factor!r}")
+    if size is not None:
+        sizes = (size,) * nsp if isinstance(size, int) else tuple(size)
+        if len(sizes) != nsp or any(int(s) <= 0 for s in sizes):
+            raise ValueError(f"{op}: size must be a positive int or {nsp} of them, got "
+                             f"{size!r}")
+        sizes = tuple(int(s) for s in sizes)
+        scales = [n / s for n, s in zip(ins, sizes)]
+    else:
+        factors = (scale_factor,) * nsp if isinstance(scale_factor, int | float) \
+            else tuple(scale_factor)
+        if len(factors) != nsp or any(f <= 0 for f in factors):
+            raise ValueError(f"{op}: scale_factor must be positive, one or {nsp} of them, got "
+                             f"{scale_factor!r}")
+        sizes = tuple(int(xp.floor(n * f)) for n, f in zip(ins, factors))
+        if min(sizes) <= 0:
+            raise ShapeError(f"{op}: scale_factor {scale_factor!r} makes an empty output "
+                             f"from spatial size {tuple(ins)}")
+        scales = [1.0 / f for f in factors]
+    dtype = getattr(input, "dtype", xp.float64)
+    if mode == "nearest":
+        mats = [_nearest(n, o, s, dtype) for n, o, s in zip(ins, sizes, scales)]
+    else:
+        mats = [_linear(n, o, s, bool(align_corners), dtype)
+                for n, o, s in zip(ins, sizes, scales)]
+    return apply_separable(input, axes, mats)
+
+
+def upsample(input, size=None, scale_factor=None, mode: str = "nearest",
+             align_corners: bool | None = None, *, data_format: str = "channels_first"):
+    """:func:`interpolate` under its older name (torch.nn.functional.upsample)."""
+    return interpolate(input, size, scale_factor, mode, align_corners, data_format=data_format)
