@@ -55,7 +55,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "examples:\n  tidu train                                 # Text B's network on digits\n"
         "  tidu train --recipe text-a --data catvnoncat\n"
         "  tidu train --data mnist --epochs 5 --output runs/mnist\n"
-        "  tidu train --data mnist --output runs/mnist --resume   # continue after a kill",
+        "  tidu train --data mnist --output runs/mnist --resume   # continue after a kill\n"
+        "  mpirun -n 2 tidu train --distributed       # data-parallel over 2 processes",
         formatter_class=HelpFormatter)
     p.add_argument("--recipe", "-r", default="text-b", choices=list(RECIPES),
                    help="the model to train (default: text-b)")
@@ -89,6 +90,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="use only the first N training samples (for quick runs)")
     p.add_argument("--jit", action="store_true",
                    help="compile the training step (tidu.compile) instead of running eagerly")
+    p.add_argument("--distributed", action="store_true",
+                   help="data-parallel over the processes of mpirun (start it as mpirun -n N "
+                   "tidu train --distributed ...): --batch-size is the global batch, rank 0 "
+                   "prints and writes the output folder (docs/distributed.md)")
     p.add_argument("--quiet", "-q", action="store_true",
                    help="no summary and no per-epoch output")
     p.set_defaults(run=run)
@@ -118,7 +123,30 @@ def _backup_callback(out: Path, resume: bool):
 
 
 def run(args) -> int:
-    """Train, evaluate on the test split, save; 0 on success."""
+    """Train, evaluate on the test split, save; 0 on success.
+
+    With ``--distributed`` every rank of the MPI job runs this; an error on one rank stops
+    them all (MPI_Abort) rather than leaving the others waiting.
+    """
+    if not getattr(args, "distributed", False):
+        return _train(args, None)
+    import tidu.distributed as dist
+
+    dist.init()
+    try:
+        return _train(args, dist)
+    except CLIError as e:
+        if dist.size() == 1:
+            raise
+        print(f"tidu train: error on rank {dist.rank()} of {dist.size()}: {e}",
+              file=sys.stderr, flush=True)
+        dist.comm().Abort(2 if isinstance(e, UsageError) else 1)
+        raise
+
+
+def _train(args, dist) -> int:
+    import functools
+
     import tidu
     from tidu.callbacks import CSVLogger
 
@@ -145,6 +173,8 @@ def run(args) -> int:
     if batch is None or batch > len(data.x_train):
         batch = len(data.x_train)
 
+    if dist is not None and not dist.is_root():
+        args.quiet = True
     tidu.manual_seed(args.seed)
     model = recipe.build(data.features, data.classes, args.optimizer, lr)
     if args.jit:
@@ -165,7 +195,8 @@ def run(args) -> int:
               f"(learning rate {model.optimizer.get_config()['learning_rate']:g})", flush=True)
     t0 = time.perf_counter()
     try:
-        history = model.fit(data.x_train, y_train, batch_size=batch, epochs=epochs,
+        fit = model.fit if dist is None else functools.partial(dist.fit, model)
+        history = fit(data.x_train, y_train, batch_size=batch, epochs=epochs,
                             verbose=0 if args.quiet else 1, callbacks=callbacks,
                             validation_split=args.validation_split, seed=args.seed)
     except KeyboardInterrupt:
@@ -174,6 +205,8 @@ def run(args) -> int:
                   "to continue", file=sys.stderr)
         raise
     seconds = time.perf_counter() - t0
+    if dist is not None and not dist.is_root():
+        return 0  # rank 0 evaluates and writes the output folder
     results = {k: float(v[-1]) for k, v in history.history.items() if v}
     if data.x_test is not None:
         test = model.evaluate(data.x_test, recipe.encode(data.y_test, data.classes),
@@ -188,6 +221,7 @@ def run(args) -> int:
               "image_shape": list(data.image_shape) if data.image_shape else None,
               "epochs": epochs, "batch_size": batch, "seed": args.seed,
               "optimizer": type(model.optimizer).__name__, "seconds": round(seconds, 3),
+              "ranks": 1 if dist is None else dist.size(),
               "results": results}
     (out / RUN_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     shown = " - ".join(f"{k}: {v:.4f}" for k, v in results.items() if k.startswith("test_"))
