@@ -100,7 +100,7 @@ def test_training_argument_and_frozen_layer_choose_the_statistics():
 
 
 # constant 2-D gamma and beta are what a normalization starts from, not a symmetry mistake
-@pytest.mark.filterwarnings("ignore::tidu.debug.SymmetryWarning")
+@pytest.mark.filterwarnings("ignore:.*compute the same value")
 def test_layer_and_group_normalization_match_their_definitions():
     x = batch(2, 5, 5, 8)
     ln = LayerNormalization(input_shape=(5, 5, 8))
@@ -186,7 +186,7 @@ def test_batchnorm1d_cumulative_average_and_no_running_stats_follow_torch():
     np.testing.assert_allclose(free(x).numpy(), ref.detach().numpy(), rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.filterwarnings("ignore::tidu.debug.SymmetryWarning")
+@pytest.mark.filterwarnings("ignore:.*compute the same value")
 @pytest.mark.parametrize("make", [lambda: (LayerNorm((5, 5)), torch.nn.LayerNorm((5, 5))),
                                   lambda: (GroupNorm(3, 6), torch.nn.GroupNorm(3, 6))])
 def test_torch_layer_and_group_norm_state_dicts_match_torch(make):
@@ -370,3 +370,48 @@ def test_saved_model_keeps_moving_statistics(tmp_path):
             np.testing.assert_array_equal(b.state_dict()[n], v)
     np.testing.assert_array_equal(back.predict(x), model.predict(x))
     assert not np.allclose(back.layers[2].moving_variance.numpy(), 1.0)
+
+
+ROUND_TRIP = {
+    "BatchNormalization": (lambda: BatchNormalization(axis=1, momentum=0.9), (4, 3, 5)),
+    "BatchNorm1d": (lambda: BatchNorm1d(3, momentum=0.3), (4, 3, 5)),
+    "BatchNorm2d": (lambda: BatchNorm2d(3, eps=1e-3), (4, 3, 2, 2)),
+    "BatchNorm3d": (lambda: nn.BatchNorm3d(3), (2, 3, 2, 2, 2)),
+    "LayerNormalization": (lambda: LayerNormalization(axis=[1, 2], input_shape=(3, 5)),
+                           (4, 3, 5)),
+    "LayerNorm": (lambda: LayerNorm((3, 5)), (4, 3, 5)),
+    "GroupNorm": (lambda: GroupNorm(3, 3), (4, 3, 5)),
+    "GroupNormalization": (lambda: GroupNormalization(groups=2), (4, 5, 4)),
+    "SpatialDropout1D": (lambda: SpatialDropout1D(0.5), (4, 3, 5)),
+    "SpatialDropout2D": (lambda: SpatialDropout2D(0.5, data_format="channels_first"),
+                         (4, 3, 2, 2)),
+    "SpatialDropout3D": (lambda: SpatialDropout3D(0.5), (2, 2, 2, 2, 3)),
+}
+
+
+def test_round_trip_table_covers_every_layer():
+    from tidu.nn.layers import normalization
+
+    assert set(ROUND_TRIP) == set(normalization.__all__)
+
+
+@pytest.mark.filterwarnings("ignore:.*compute the same value")
+@pytest.mark.parametrize("name", sorted(ROUND_TRIP))
+def test_every_layer_saves_and_loads_bit_for_bit(tmp_path, name):
+    pytest.importorskip("safetensors")
+    import json
+
+    make, shape = ROUND_TRIP[name]
+    model = tidu.Sequential([make()])
+    x = batch(*shape, seed=5)
+    if not model.built:
+        model(x)
+    rng = np.random.default_rng(1)  # weights (and positive variances) init would not give
+    model.set_weights([rng.uniform(0.5, 2.0, p.shape).astype(p.dtype)
+                       for p in model.parameters()])
+    model.save(tmp_path / "m.tidu")
+    back = tidu.load_model(tmp_path / "m.tidu")
+    assert type(back.layers[0]) is type(model.layers[0])
+    assert back.layers[0].get_config() == json.loads(json.dumps(model.layers[0].get_config()))
+    assert list(back.state_dict()) == list(model.state_dict())
+    np.testing.assert_array_equal(back.predict(x), model.predict(x))

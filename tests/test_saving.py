@@ -24,6 +24,7 @@ ARGS = {"Activation": ("tanh",), "Dropout": (0.5,), "Reshape": ((2, 3),), "Linea
 # (tests/test_pooling_layers.py)
 SPATIAL = set(L._pooling.__all__) | set(L._spatial.__all__)
 SPATIAL |= set(L._conv.__all__)  # tests/test_conv_layers.py
+SPATIAL |= set(L._normalization.__all__)  # tests/test_norm_layers.py
 LAYERS = sorted(set(L.__all__) - {"Sequential"} - SPATIAL)
 
 
