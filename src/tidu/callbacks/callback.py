@@ -109,6 +109,13 @@ class History(Callback):
         for k, v in (logs or {}).items():
             self.history.setdefault(k, []).append(v)
 
+    def plot(self, metrics=None, path=None):
+        """Loss and metrics per epoch, train and validation, as a matplotlib Figure (written
+        to ``path`` too when given); see :func:`tidu.plot.plot_history` (``tidu[plot]``)."""
+        from ..plot.history import plot_history
+
+        return plot_history(self, metrics=metrics, path=path)
+
 
 class LambdaCallback(Callback):
     """A callback from plain functions, e.g. ``LambdaCallback(on_epoch_end=lambda e, l: ...)``."""

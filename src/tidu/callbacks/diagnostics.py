@@ -42,6 +42,7 @@ validation. :func:`diagnose` runs the same on one batch outside ``fit`` (``tidu 
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -77,6 +78,33 @@ def leaf_layers(model) -> list:
     """The model's modules without sub-modules, in order (the model itself if it has none)."""
     leaves = [m for _, m in model.named_modules() if not m.children()]
     return leaves or [model]
+
+
+@contextlib.contextmanager
+def capture_outputs(model):
+    """Context manager: a dict ``{layer name: output array}`` filled with the output of each
+    leaf layer of ``model`` by the forward passes run inside it (the last one wins). Each
+    layer's ``forward`` is wrapped on the instance and put back on exit."""
+    outputs: dict = {}
+    saved = []
+    for layer in leaf_layers(model):
+        saved.append((layer, layer.__dict__.get("forward")))
+
+        def forward(*args, _original=layer.forward, _name=layer.name, **kwargs):
+            out = _original(*args, **kwargs)
+            if isinstance(getattr(out, "data", None), np.ndarray):
+                outputs[_name] = out.data
+            return out
+
+        object.__setattr__(layer, "forward", forward)
+    try:
+        yield outputs
+    finally:
+        for layer, own in saved:
+            if own is None:
+                layer.__dict__.pop("forward", None)
+            else:
+                object.__setattr__(layer, "forward", own)
 
 
 def _norm(arrays) -> float:
