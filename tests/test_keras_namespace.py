@@ -179,8 +179,8 @@ def test_register_keras_serializable_saves_and_loads_a_custom_layer(tmp_path):
 
 
 def test_missing_names_say_where_to_look():
-    with pytest.raises(AttributeError, match="has no attribute 'Conv2D'.*docs/porting.md"):
-        keras.layers.Conv2D  # noqa: B018
+    with pytest.raises(AttributeError, match="has no attribute 'LSTM'.*docs/porting.md"):
+        keras.layers.LSTM  # noqa: B018
 
 
 def test_dropout_takes_keras_training_argument():

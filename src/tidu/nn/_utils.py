@@ -12,7 +12,7 @@ _classes: dict[str, type] = {}
 def snake_case(name: str) -> str:
     """'Dense' -> 'dense', 'LeakyReLU' -> 'leaky_re_lu' (Keras's rule)."""
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def unique_name(base: str) -> str:
