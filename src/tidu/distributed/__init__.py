@@ -47,8 +47,8 @@ from .callbacks import (
     OnRankZero,
     average_logs,
 )
-from .fit import evaluate, fit, shard, shard_bounds, sharded
 from .optimizer import DistributedOptimizer
+from .training import evaluate, fit, shard, shard_bounds, sharded
 
 __all__ = [
     "BackupAndRestore", "BroadcastParameters", "DEFAULT_BUCKET_BYTES", "DistributedError",
