@@ -214,3 +214,37 @@ def test_table_series_and_errors(capsys):
         diagnose(tidu.Sequential([Dense(1, input_shape=(2,))]), X_POS[:, :2], Y4)
     assert "-" in format_table([{"layer": "x", "grad_norm": None}])
     assert math.isfinite(diag.records[0]["weight_norm"])
+
+
+def test_tidu_diagnose_command(tmp_path, capsys):
+    import json
+
+    from tidu.cli import main
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 4)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64) + (x[:, 1] > 0.5)
+    np.savez(tmp_path / "data.npz", x=x, y=y)
+    tidu.manual_seed(0)
+    model = tidu.Sequential([Dense(6, activation="relu", input_shape=(4,), name="h"),
+                             Dense(3, activation="softmax", name="o")])
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    model.save(tmp_path / "m.tidu")
+    args = ["diagnose", str(tmp_path / "m.tidu"), "--data", str(tmp_path / "data.npz"),
+            "--samples", "32"]
+    assert main([*args, "--json"]) == 0
+    printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    expected = diagnose(tidu.load_model(tmp_path / "m.tidu"), x[:32],
+                        tidu.datasets.to_categorical(y[:32], 3)).records
+    assert [r["layer"] for r in printed] == ["h", "o"]
+    for got, want in zip(printed, expected):
+        for k in ("act_mean", "dead", "grad_norm", "weight_norm", "update_ratio"):
+            assert got[k] == pytest.approx(want[k], rel=1e-6)
+    assert main([*args, "--out", str(tmp_path / "plots")]) == 0
+    out = capsys.readouterr().out
+    assert "32 samples" in out and "update/w" in out and "wrote 10 plots" in out
+    pngs = sorted(p.name for p in (tmp_path / "plots").glob("*.png"))
+    assert "diagnostics_dead.png" in pngs and "histograms_gradients.png" in pngs
+    assert all((tmp_path / "plots" / p).read_bytes()[:4] == b"\x89PNG" for p in pngs)
+    assert main(["diagnose", str(tmp_path / "m.tidu"), "--samples", "0"]) == 1
+    assert "--samples" in capsys.readouterr().err

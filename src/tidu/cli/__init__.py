@@ -19,13 +19,14 @@ first steps:
   tidu evaluate runs/text-b-digits/model.tidu
   tidu predict runs/text-b-digits/model.tidu samples.npy
   tidu gradcheck
+  tidu diagnose runs/text-b-digits/model.tidu --out diag/
 
 `tidu COMMAND --help` describes each command."""
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser with one subcommand per module of this package."""
-    from . import evaluate, gradcheck, predict, summary, train
+    from . import diagnose, evaluate, gradcheck, predict, summary, train
 
     parser = argparse.ArgumentParser(
         prog="tidu", description="tidu (梯度): train, inspect and check models from the shell.",
@@ -34,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true",
                         help="show the full traceback when a command fails")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
-    for module in (train, evaluate, predict, summary, gradcheck):
+    for module in (train, evaluate, predict, summary, gradcheck, diagnose):
         p = module.add_parser(sub)
         p.set_defaults(usage=p.format_usage)
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,

@@ -16,9 +16,23 @@ LOG_SCALE = ("grad_norm", "weight_norm", "update_ratio")
 
 def plot_quantity(diag, key: str, title: str | None = None, path=None):
     """One quantity of every layer that has it, epoch by epoch (log scale for norms and
-    ratios). Returns the Figure: one line per layer, labelled with the layer's name."""
+    ratios). Returns the Figure: one line per layer, labelled with the layer's name; or,
+    when a single epoch (or step) was recorded, one bar per layer."""
     fig = figure(4.5, 3.0)
     ax = fig.add_subplot()
+    if len(diag.epochs()) == 1:  # one step (tidu diagnose): one bar per layer
+        rows = [(layer, diag.series(layer, key)[0]) for layer in diag.layer_names()]
+        rows = [(layer, v) for layer, v in rows if v is not None]
+        if rows:
+            ax.bar([layer for layer, _ in rows], [v for _, v in rows], color="steelblue")
+            ax.tick_params(axis="x", labelrotation=30, labelsize=7)
+            if key in LOG_SCALE:
+                ax.set_yscale("log")
+        else:
+            ax.text(0.5, 0.5, "no layer of this kind", ha="center", va="center",
+                    transform=ax.transAxes)
+        ax.set_title(title or key)
+        return finish(fig, path)
     for layer in diag.layer_names():
         values = diag.series(layer, key)
         if all(v is None for v in values):
