@@ -415,3 +415,22 @@ def test_every_layer_saves_and_loads_bit_for_bit(tmp_path, name):
     assert back.layers[0].get_config() == json.loads(json.dumps(model.layers[0].get_config()))
     assert list(back.state_dict()) == list(model.state_dict())
     np.testing.assert_array_equal(back.predict(x), model.predict(x))
+
+
+def test_functional_model_with_normalization_layers():
+    inp = tidu.Input((4, 4, 8))
+    h = BatchNormalization()(inp)
+    h = GroupNormalization(groups=2)(h)
+    h = SpatialDropout2D(0.2)(h)
+    h = nn.Flatten()(h)
+    out = Dense(3, activation="softmax")(LayerNormalization()(h))
+    model = tidu.Model(inp, out)
+    text = model.summary(print_fn=None)
+    assert "(None, 4, 4, 8)" in text and "Non-trainable params: 16" in text
+    x = batch(32, 4, 4, 8, seed=3)
+    y = np.eye(3, dtype=np.float32)[np.arange(32) % 3]
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    bn = next(m for m in model.modules() if isinstance(m, BatchNormalization))
+    assert not np.allclose(bn.moving_mean.numpy(), 0)
+    assert model.predict(x).shape == (32, 3)

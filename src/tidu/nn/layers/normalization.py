@@ -472,6 +472,8 @@ def _register() -> None:
 
     # it updates the running statistics: never run at graph-building time, never merged
     shapes.register(N.BatchNormTrain, shapes._first, impure=True)
+    shapes.register(N.Normalize, shapes._first)
+    shapes.register(N.BatchNormEval, shapes._first)
 
 
 _register()
