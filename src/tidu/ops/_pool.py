@@ -166,14 +166,48 @@ def _pad(x, geom: Geometry, value):
     return xp.pad(x, geom.pad_width(x.ndim), mode="constant", constant_values=value)
 
 
+def _axis_view(geom: Geometry, ndim: int, d: int, o: int) -> tuple:
+    """The index reading kernel offset ``o`` along spatial axis ``d`` only."""
+    index = [slice(None)] * ndim
+    s, dil, n = geom.stride[d], geom.dilation[d], geom.out[d]
+    index[geom.axes[d]] = slice(o * dil, o * dil + (n - 1) * s + 1, s)
+    return tuple(index)
+
+
+def _separable(a, geom: Geometry, reduce):
+    """A window reduction one spatial axis at a time (k_h + k_w passes instead of k_h * k_w;
+    the first axis's passes read long contiguous runs): max and sum are separable."""
+    for d in range(len(geom.axes)):
+        r = None
+        for o in range(geom.kernel[d]):
+            v = a[_axis_view(geom, a.ndim, d, o)]
+            r = v.copy() if r is None else reduce(r, v, out=r)
+        a = r
+    return a
+
+
+def _separable_adjoint(g, geom: Geometry):
+    """The transpose of the separable sum: ``g`` added back over the windows of each axis,
+    last axis first; the result has the padded input's shape."""
+    for d in reversed(range(len(geom.axes))):
+        ax = geom.axes[d]
+        shape = list(g.shape)
+        shape[ax] = geom.size[d] + geom.before[d] + geom.after[d] + geom.extra[d]
+        tiles = geom.stride[d] == geom.kernel[d] and geom.out[d] * geom.stride[d] == shape[ax]
+        out = (xp.empty if tiles else xp.zeros)(shape, dtype=g.dtype)
+        for o in range(geom.kernel[d]):
+            view = _axis_view(geom, g.ndim, d, o)
+            if tiles:
+                out[view] = g
+            else:
+                out[view] += g
+        g = out
+    return g
+
+
 def max_values(x, geom: Geometry):
     """The maximum of each window (a NaN in a window gives NaN, as in PyTorch)."""
-    xpad = _pad(x, geom, -xp.inf)
-    best = None
-    for off in geom.offsets():
-        v = xpad[geom.view(x.ndim, off)]
-        best = v.copy() if best is None else xp.maximum(best, v, out=best)
-    return best
+    return _separable(_pad(x, geom, -xp.inf), geom, xp.maximum)
 
 
 def max_index(x, geom: Geometry):
@@ -294,18 +328,12 @@ def divisor(geom: Geometry, count_include_pad: bool, divisor_override, ndim: int
 
 def avg_forward(x, geom: Geometry, inv):
     """Window sums of the zero-padded input times ``inv``."""
-    xpad = _pad(x, geom, 0)
-    total = None
-    for off in geom.offsets():
-        v = xpad[geom.view(x.ndim, off)]
-        total = v.copy() if total is None else xp.add(total, v, out=total)
-    return total * inv
+    total = _separable(_pad(x, geom, 0), geom, xp.add)
+    total *= inv
+    return total
 
 
 def avg_adjoint(g, shape, geom: Geometry, inv):
     """The transpose of :func:`avg_forward`: ``g * inv`` added back over every window."""
-    g = g * inv
-    gpad = xp.zeros(geom.padded_shape(shape), dtype=g.dtype)
-    for off in geom.offsets():
-        gpad[geom.view(len(shape), off)] += g
+    gpad = _separable_adjoint(g * inv, geom)
     return gpad[geom.crop(len(shape))] if geom.padded() else gpad
