@@ -10,6 +10,7 @@ from . import io  # noqa: I001
 from . import onnx  # noqa: I001  (tidu.onnx imports the onnx package only on export)
 from . import keras  # noqa: I001  (Keras 3's names for tidu's objects)
 from . import utils  # noqa: I001  (tidu.utils.data: PyTorch's Dataset and DataLoader)
+from . import debug  # noqa: I001  (verified mode and the mistake detectors)
 from .autograd import Function, enable_grad, grad, is_grad_enabled, no_grad
 from .compile import THEANO_TYPES as _THEANO_TYPES
 from .compile import (

@@ -17,11 +17,11 @@ tensor is then not on the loss's path: after ``backward`` its own ``.grad`` stay
 
 from __future__ import annotations
 
-import warnings
-
 from .. import ops
 from .._shapes import check_axis
 from ..backend import default_float, is_floating, xp
+from ..debug._mode import FromLogitsWarning, report
+from ..debug.detectors import check_from_logits
 from ..errors import ShapeError
 from ..ops.activation import Sigmoid, Softmax
 from ..tensor import Tensor
@@ -107,12 +107,15 @@ def fused_logits(y_pred: Tensor, op: type, axis: int | None = None) -> Tensor | 
     return logits if logits.shape == y_pred.shape else None
 
 
-def _warn_if_probabilities(y_pred: Tensor, op: type, name: str) -> None:
-    """from_logits=True on a softmax/sigmoid output is almost surely a mistake (as Keras says)."""
+def _warn_if_probabilities(y_pred: Tensor, op: type, name: str, axis: int = -1) -> None:
+    """from_logits=True on a softmax/sigmoid output, or on values that look like
+    probabilities, is almost surely a mistake (tidu.debug.FromLogitsWarning)."""
     if isinstance(y_pred._node, op):
-        warnings.warn(f"{name}: from_logits=True, but y_pred was produced by {op.__name__.lower()}"
-                      " and so holds probabilities, not logits; pass from_logits=False (or "
-                      "drop the activation)", UserWarning, stacklevel=3)
+        report(FromLogitsWarning, f"{name}: from_logits=True, but y_pred was produced by "
+               f"{op.__name__.lower()} and so holds probabilities, not logits; pass "
+               "from_logits=False (or drop the activation)")
+    else:
+        check_from_logits(y_pred, True, name, binary=op is Sigmoid, axis=axis)
 
 
 def _softplus(x: Tensor) -> Tensor:
@@ -124,10 +127,11 @@ def _softplus(x: Tensor) -> Tensor:
 def _log_probs(y_pred: Tensor, from_logits: bool, axis: int, name: str) -> Tensor:
     """log of the class probabilities along ``axis``, finite everywhere."""
     if from_logits:
-        _warn_if_probabilities(y_pred, Softmax, name)
+        _warn_if_probabilities(y_pred, Softmax, name, axis)
     else:
         logits = fused_logits(y_pred, Softmax, axis)
         if logits is None:
+            check_from_logits(y_pred, False, name, axis=axis)
             # Keras: rescale to sum 1, clip away from 0 and 1, take the log.
             total = ops.clip(y_pred.sum(axis=axis, keepdims=True), EPSILON, None)
             return ops.log(ops.clip(y_pred / total, EPSILON, 1 - EPSILON))
@@ -241,6 +245,8 @@ def binary_crossentropy(y_true, y_pred, from_logits: bool = False,
         logits = fused_logits(y_pred, Sigmoid)
         if logits is not None:
             y_pred, from_logits = logits, True
+        else:
+            check_from_logits(y_pred, False, name, binary=True)
     if from_logits:
         loss = _softplus(y_pred) - y_pred * t
     else:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from .. import ops
 from ..backend import default_float, is_floating, xp
+from ..debug.detectors import check_from_logits
 from ..errors import ShapeError
 from ..tensor import Tensor
 
@@ -188,6 +189,7 @@ def cross_entropy(input, target, weight=None, *, ignore_index: int = -100,
     axis = _class_axis(x, name)
     classes = x.shape[axis]
     w = _class_weight(weight, classes, x.dtype, name)
+    check_from_logits(x, True, name, axis=axis)
     logp = ops.log_softmax(x, axis=axis)
     shape = target.shape if isinstance(target, Tensor) else xp.shape(target)
     if tuple(shape) == x.shape:
@@ -282,6 +284,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, *, reduction: s
     name = "binary_cross_entropy_with_logits"
     _check_reduction(reduction, name)
     x = _input(input, name)
+    check_from_logits(x, True, name, binary=True)
     y = _soft(target, x, name)
     sp = ops.softplus(-x)
     if pos_weight is None:

@@ -16,6 +16,7 @@ from collections import OrderedDict
 from typing import NamedTuple
 
 from .. import backend
+from ..autograd import _GradMode
 from ..errors import ShapeError
 from ..safety import bump_version
 from ..tensor import Tensor
@@ -59,6 +60,19 @@ def _symbolic(x) -> bool:
     return is_symbolic(x)
 
 
+def _debug_checks(module) -> None:
+    """tidu.debug's detectors for a call in training mode: dropout left on inside
+    ``no_grad`` (a hand-written evaluation), or, on the first call with gradients, weights
+    initialized to one constant (Text C's symmetry)."""
+    from ..debug import detectors
+
+    if not _GradMode.enabled:
+        detectors.dropout_in_no_grad(module)
+    elif module._init_unchecked:
+        object.__setattr__(module, "_init_unchecked", False)
+        detectors.check_symmetry(module)
+
+
 def _symbolic_call(layer, x, args, kwargs):
     from ..models.functional import symbolic_call
 
@@ -87,6 +101,8 @@ class Module:
     >>> layer([[1.0, 2.0, 3.0]]).tolist(), [n for n, _ in layer.named_parameters()]
     ([[6.0, 6.0]], ['w'])
     """
+
+    _init_unchecked = True  # the first training call checks the weights (tidu.debug)
 
     def __new__(cls, *args, **kwargs):
         self = super().__new__(cls)
@@ -228,7 +244,10 @@ class Module:
             return _symbolic_call(self, x, args, kwargs)
         if not self._built and isinstance(x, Tensor):
             self.build((None, *x.shape[1:]) if x.ndim else ())
-        return self.forward(x, *args, **kwargs)
+        out = self.forward(x, *args, **kwargs)
+        if self.training and (self._init_unchecked or not _GradMode.enabled):
+            _debug_checks(self)
+        return out
 
     def forward(self, x, *args, **kwargs):
         """The computation; subclasses define it."""
