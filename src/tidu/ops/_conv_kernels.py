@@ -90,7 +90,7 @@ def columns(x, geo: Geometry, dtype):
     cols = xp.empty((g, n, *geo.out, *geo.kernel, c // g), dtype=dtype)
     src = _grouped(xp_, g)
     lead = (slice(None),) * (2 + len(geo.out))
-    for off in itertools.product(*(range(k) for k in geo.kernel)):
+    for off in _offsets(geo):
         cols[lead + off] = src[(slice(None), slice(None), *_windows(geo, off))]
     return cols.reshape(g, n * math.prod(geo.out), -1)
 
@@ -119,12 +119,76 @@ def _to_groups(gy, groups: int):
     return xp.moveaxis(gy.reshape(m, groups, o // groups), 1, 0)
 
 
+def _offsets(geo: Geometry):
+    return itertools.product(*(range(k) for k in geo.kernel))
+
+
+def _depthwise(geo: Geometry, cg: int) -> bool:
+    """One input channel per group (depthwise): element-wise products beat tiny matmuls."""
+    return geo.groups > 1 and cg == 1
+
+
+def _dw_forward(x, w, geo: Geometry, dtype):
+    """Depthwise: y[..., c, j] = sum over offsets of x_window[..., c] * w[offset, c, j]."""
+    xp_ = pad_channels_last(x, geo.pads)
+    n, c = x.shape[0], x.shape[-1]
+    m = w.shape[-1] // c
+    wk = w.reshape(*geo.kernel, c, m).astype(dtype, copy=False)
+    y = xp.zeros((n, *geo.out, c, m), dtype=dtype)
+    tmp = xp.empty_like(y)
+    for off in _offsets(geo):
+        win = xp_[(slice(None), *_windows(geo, off))][..., None]
+        xp.multiply(win, wk[off], out=tmp)
+        y += tmp
+    return y.reshape(n, *geo.out, c * m)
+
+
+def _dw_input_grad(gy, w, size, geo: Geometry, dtype):
+    n, c = gy.shape[0], geo.groups
+    m = w.shape[-1] // c
+    wk = w.reshape(*geo.kernel, c, m).astype(dtype, copy=False)
+    g5 = gy.reshape(*gy.shape[:-1], c, m)
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(size, geo.pads))
+    dx = xp.zeros((n, *padded, c), dtype=dtype)
+    tmp = xp.empty(gy.shape[:-1] + (c,), dtype=dtype)
+    for off in _offsets(geo):
+        if m == 1:
+            xp.multiply(g5[..., 0], wk[off][:, 0], out=tmp)
+        else:
+            xp.einsum("...cj,cj->...c", g5, wk[off], out=tmp)
+        dx[(slice(None), *_windows(geo, off))] += tmp
+    return dx
+
+
+def _dw_weight_grad(x, gy, w_shape, geo: Geometry, dtype):
+    xp_ = pad_channels_last(x, geo.pads)
+    c = x.shape[-1]
+    m = w_shape[-1] // c
+    g5 = gy.reshape(-1, c, m).astype(dtype, copy=False)
+    dw = xp.empty((*geo.kernel, c, m), dtype=dtype)
+    for off in _offsets(geo):
+        win = xp_[(slice(None), *_windows(geo, off))].astype(dtype, copy=False)
+        win = win.reshape(-1, c)  # a copy: the window is strided
+        dw[off] = xp.einsum("pc,pcj->cj", win, g5)
+    return dw.reshape(w_shape)
+
+
+def _mm(a, b):
+    """Stacked (G, ...) products; one group as a plain 2-D BLAS call (no stacked loop)."""
+    return (a[0] @ b[0])[None] if a.shape[0] == 1 else xp.matmul(a, b)
+
+
 def conv_forward(x, w, bias, geo: Geometry, keep_cols: bool):
     """Channels-last output (N, *out, O) of x (N, *S, C) with kernel w (*k, Cg, O); also the
     columns when ``keep_cols`` (for the kernel gradient)."""
     dtype = xp.result_type(x.dtype, w.dtype)
+    if _depthwise(geo, w.shape[-2]):
+        y = _dw_forward(x, w, geo, dtype)
+        if bias is not None:
+            y += bias.astype(dtype, copy=False)
+        return y, None
     cols = columns(x, geo, dtype)
-    y = xp.matmul(cols, kernel_matrix(w, geo.groups, dtype))
+    y = _mm(cols, kernel_matrix(w, geo.groups, dtype))
     y = _from_groups(y, x.shape[0], geo.out)
     if bias is not None:
         y += bias.astype(dtype, copy=False)
@@ -134,17 +198,25 @@ def conv_forward(x, w, bias, geo: Geometry, keep_cols: bool):
 def conv_input_grad(gy, w, size: tuple, geo: Geometry):
     """The gradient with respect to the input (N, *size, C): ``g @ kernel^T``, col2im."""
     dtype = xp.result_type(gy.dtype, w.dtype)
+    if _depthwise(geo, w.shape[-2]):
+        dx = _dw_input_grad(gy, w, size, geo, dtype)
+        return _crop(dx, size, geo)
     n, g = gy.shape[0], geo.groups
     wm = kernel_matrix(w, g, dtype)  # (G, K * Cg, Og)
-    dcols = xp.matmul(_to_groups(gy, g), wm.transpose(0, 2, 1))  # (G, M, K * Cg)
+    dcols = _mm(_to_groups(gy, g), wm.transpose(0, 2, 1))  # (G, M, K * Cg)
     cg = w.shape[-2]
     dcols = dcols.reshape(g, n, *geo.out, *geo.kernel, cg)
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(size, geo.pads))
     dx = xp.zeros((n, *padded, g * cg), dtype=dtype)
     dst = _grouped(dx, g)
     lead = (slice(None),) * (2 + len(geo.out))
-    for off in itertools.product(*(range(k) for k in geo.kernel)):
+    for off in _offsets(geo):
         dst[(slice(None), slice(None), *_windows(geo, off))] += dcols[lead + off]
+    return _crop(dx, size, geo)
+
+
+def _crop(dx, size, geo: Geometry):
+    """The padded input gradient without its padding."""
     if any(lo or hi for lo, hi in geo.pads):
         dx = dx[(slice(None), *(slice(lo, lo + s) for s, (lo, _) in zip(size, geo.pads)))]
     return dx
@@ -153,10 +225,12 @@ def conv_input_grad(gy, w, size: tuple, geo: Geometry):
 def conv_weight_grad(x, gy, w_shape: tuple, geo: Geometry, cols=None):
     """The gradient with respect to the canonical kernel (*k, Cg, O): ``columns^T @ g``."""
     dtype = xp.result_type(x.dtype, gy.dtype)
+    if _depthwise(geo, w_shape[-2]):
+        return _dw_weight_grad(x, gy, w_shape, geo, dtype)
     if cols is None:
         cols = columns(x, geo, dtype)
     g = geo.groups
-    dw = xp.matmul(cols.transpose(0, 2, 1), _to_groups(gy, g).astype(dtype, copy=False))
+    dw = _mm(cols.transpose(0, 2, 1), _to_groups(gy, g).astype(dtype, copy=False))
     *k, cg, o = w_shape
     dw = dw.reshape(g, *k, cg, o // g)
     return xp.moveaxis(dw, 0, -2).reshape(w_shape)
