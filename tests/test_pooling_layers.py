@@ -241,3 +241,28 @@ def test_bad_arguments_name_the_layer(make, words):
         make()
     for w in words:
         assert w in str(info.value)
+
+
+def test_jit_compile_trains_like_eager():
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((32, 8)).astype("float32"), rng.integers(0, 3, 32)
+    hist = {}
+    for jit in (False, True):
+        tidu.manual_seed(0)
+        model = tidu.Sequential([
+            L.Dense(72, input_shape=(8,)), L.Reshape((6, 6, 2)), L.ZeroPadding2D(1),
+            L.MaxPooling2D(2), L.UpSampling2D(2, interpolation="bilinear"), L.Cropping2D(1),
+            L.AveragePooling2D(2, 1, "same"), L.MaxPooling2D(3, 2, "same"),
+            L.GlobalAveragePooling2D(), L.Dense(3, activation="softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", jit_compile=jit)
+        hist[jit] = model.fit(x, y, epochs=2, batch_size=16, verbose=0, seed=0).history["loss"]
+    np.testing.assert_allclose(hist[True], hist[False], rtol=1e-5)
+    assert hist[True][1] != hist[True][0]
+
+
+def test_symbolic_inputs_of_unknown_size_are_refused_in_words():
+    x = tidu.dtensor4("x")
+    for call in (lambda: tidu.nn.functional.max_pool2d(x, 2),
+                 lambda: tidu.nn.functional.interpolate(x, scale_factor=2)):
+        with pytest.raises(tidu.ShapeError, match="needs known spatial sizes"):
+            call()

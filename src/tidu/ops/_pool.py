@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import NamedTuple
+from dataclasses import dataclass
 
 from ..backend import xp
 from ..errors import ShapeError
 
 
-class Geometry(NamedTuple):
+@dataclass(frozen=True)
+class Geometry:
     """Where the windows of a pooling lie: per spatial axis (in ``axes`` of the array) the
     input size, kernel, stride, dilation, padding before and after (declared), the extra
-    padding after that ceil mode needs, and the output size."""
+    padding after that ceil mode needs, and the output size. (A frozen dataclass, not a
+    tuple, so that a compiled plan keeps it whole.)"""
 
     axes: tuple
     size: tuple
@@ -101,6 +103,15 @@ def spatial_axes(shape: tuple, nsp: int, data_format: str, op: str) -> tuple:
                      f"{data_format!r}")
 
 
+def known_sizes(shape: tuple, axes: tuple, op: str) -> tuple:
+    """The spatial sizes, which the windows depend on: they must be known (a symbolic input
+    with unknown sizes cannot be pooled)."""
+    size = tuple(shape[a] for a in axes)
+    if any(n is None for n in size):
+        raise ShapeError(f"{op}: needs known spatial sizes, got input shape {tuple(shape)}")
+    return size
+
+
 def torch_geometry(shape, nsp, kernel_size, stride, padding, dilation, ceil_mode, op,
                    data_format) -> Geometry:
     """PyTorch's windows: symmetric padding, optional ceil mode, checked as PyTorch does."""
@@ -116,7 +127,7 @@ def torch_geometry(shape, nsp, kernel_size, stride, padding, dilation, ceil_mode
     if min(p) < 0 or any(pi > ki // 2 for pi, ki in zip(p, k)):
         raise ValueError(f"{op}: padding should be at most half of kernel_size, got "
                          f"padding={p}, kernel_size={k}")
-    size = tuple(shape[a] for a in axes)
+    size = known_sizes(shape, axes, op)
     out, extra = [], []
     for n, ki, si, pi, di in zip(size, k, s, p, d):
         span = di * (ki - 1) + 1
@@ -138,7 +149,7 @@ def keras_geometry(shape, nsp, pool_size, strides, padding, data_format, op) -> 
     axes = spatial_axes(shape, nsp, data_format, op)
     k = tuple_arg(pool_size, nsp, "pool_size", op)
     s = k if strides is None else tuple_arg(strides, nsp, "strides", op)
-    size = tuple(shape[a] for a in axes)
+    size = known_sizes(shape, axes, op)
     if padding == "valid":
         out = tuple((n - ki) // si + 1 for n, ki, si in zip(size, k, s))
         if min(out) <= 0:

@@ -222,6 +222,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = Fal
 # ----- adaptive pooling -----
 def _output_size(x, nsp, output_size, op, data_format) -> tuple:
     axes = _pool.spatial_axes(tuple(x.shape), nsp, data_format, op)
+    _pool.known_sizes(tuple(x.shape), axes, op)
     if isinstance(output_size, int) or output_size is None:
         output_size = (output_size,) * nsp
     sizes = tuple(output_size)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from ..autograd import Function
 from ..backend import xp
 from ..errors import ShapeError
-from ._pool import spatial_axes
+from ._pool import known_sizes, spatial_axes
 
 __all__ = ["interpolate", "upsample"]
 
@@ -105,7 +105,7 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",
         raise ValueError(f"{op}: align_corners applies to the linear modes only, not "
                          f"mode={mode!r}")
     axes = spatial_axes(tuple(input.shape), nsp, data_format, op)
-    ins = [input.shape[a] for a in axes]
+    ins = list(known_sizes(tuple(input.shape), axes, op))
     if (size is None) == (scale_factor is None):
         raise ValueError(f"{op}: give exactly one of size and scale_factor, got size={size!r}, "
                          f"scale_factor={scale_factor!r}")
