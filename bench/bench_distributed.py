@@ -130,6 +130,24 @@ def launch(ranks: int, threads: int, args, overlap: bool) -> dict:
     return json.loads(line)
 
 
+LINKS = {"10GbE": (1.1e9, 30e-6), "1GbE": (0.11e9, 50e-6)}
+"""ASSUMED achievable bandwidth (bytes/s) and per-message latency (s) of two Ethernet links."""
+
+
+def expected_scaling(nbytes: int, t1: float, ranks=(1, 2, 4, 8, 16)) -> list[dict]:
+    """Ring-Allreduce model: a step on ``N`` ranks costs ``t1 / N`` of compute plus
+    ``2 (N-1)/N x bytes / bw + 2 (N-1) a`` of communication (not overlapped)."""
+    out = []
+    for link, (bw, lat) in LINKS.items():
+        for n in ranks:
+            comm = 2 * (n - 1) / n * nbytes / bw + 2 * (n - 1) * lat
+            step = t1 / n + comm
+            out.append({"link": link, "N": n, "compute_ms": 1e3 * t1 / n, "comm_ms": 1e3 * comm,
+                        "step_ms": 1e3 * step, "speedup": t1 / step,
+                        "efficiency": t1 / step / n})
+    return out
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--steps", type=int, default=60, help="steps timed per configuration")
@@ -144,7 +162,8 @@ def main(argv=None) -> None:
         return
     if shutil.which("mpirun") is None:
         sys.exit("bench_distributed: mpirun (Open MPI) is not installed")
-    rows = [launch(1, 2, args, False), launch(2, 1, args, False), launch(2, 1, args, True)]
+    rows = [launch(1, 2, args, False), launch(2, 1, args, False), launch(2, 1, args, True),
+            launch(1, 1, args, False)]
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"Text B network, global batch {BATCH}, {args.steps} steps x {args.epochs - 1} "
           f"epochs timed, {os.cpu_count()} CPUs, load average {load:.1f} at the end")
@@ -158,10 +177,19 @@ def main(argv=None) -> None:
               f"{r['grad_comm_ms_per_step']:>14.3f}{r['gather_ms_per_step']:>11.3f}"
               f"{r['bytes_per_step'] / 1e6:>9.3f}{r['allreduce_ms']:>14.3f}"
               f"{gbps if gbps is not None else float('nan'):>8.1f}")
+    one = rows[-1]  # 1 rank x 1 thread: the compute of the whole batch on one core
+    table = expected_scaling(one["bytes_per_step"], one["seconds_per_step"])
+    print("\nexpected on several machines (computed from the measured bytes and one-core step, "
+          "ASSUMED links):")
+    print(f"{'link':<8}{'N':>4}{'compute ms':>12}{'comm ms':>10}{'step ms':>10}{'speed-up':>10}"
+          f"{'efficiency':>12}")
+    for t in table:
+        print(f"{t['link']:<8}{t['N']:>4}{t['compute_ms']:>12.2f}{t['comm_ms']:>10.2f}"
+              f"{t['step_ms']:>10.2f}{t['speedup']:>10.2f}{t['efficiency']:>12.0%}")
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as f:
-            json.dump(rows, f, indent=2)
+            json.dump({"runs": rows, "expected": table, "load_average": load}, f, indent=2)
 
 
 if __name__ == "__main__":
