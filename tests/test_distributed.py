@@ -103,6 +103,12 @@ def test_hand_written_loop_with_distributed_optimizer(job):
     _assert_same(_group(r0, "loop_weights"), _group(r0, "ref_loop_weights"))
     for a, b in zip(_group(r0, "loop_weights"), _group(r1, "loop_weights")):
         np.testing.assert_array_equal(a, b)
+    # overlap=True: the buckets started during backward (steps 2-4: the hooks are added at
+    # the first step), with the same result
+    assert int(r0["overlap_started"]) == 3 * int(r0["loop_buckets"])
+    _assert_same(_group(r0, "overlap_weights"), _group(r0, "ref_loop_weights"))
+    for a, b in zip(_group(r0, "overlap_weights"), _group(r1, "overlap_weights")):
+        np.testing.assert_array_equal(a, b)
 
 
 @needs_mpi
@@ -228,6 +234,19 @@ def test_one_process_group_trains_like_the_plain_optimizer():
     for a, b in zip(models[0].parameters(), models[1].parameters()):
         np.testing.assert_allclose(a.data, b.data, rtol=1e-6)
     assert "train_step" not in models[1].__dict__  # fit put the model back as it was
+
+
+def test_overlap_refuses_two_backward_passes_per_step():
+    dist.init()
+    w = tidu.tensor(np.ones(3, np.float32), requires_grad=True)
+    opt = dist.DistributedOptimizer(tidu.optim.SGD([w], lr=0.1), overlap=True)
+    (w * w).sum().backward()
+    opt.step()  # the first step adds the hooks
+    opt.zero_grad()
+    (w * w).sum().backward()
+    (w * 2.0).sum().backward()  # gradient accumulation: a second gradient in one step
+    with pytest.raises(dist.DistributedError, match="exactly once per step"):
+        opt.step()
 
 
 def test_shard_and_errors():

@@ -79,6 +79,24 @@ for step in range(4):
     loss_fn(ys, net(tidu.Tensor(xs))).backward()
     opt.step()
 result["loop_weights"] = weights(net)
+
+# 2b. the same loop with the reductions started from gradient hooks during backward
+tidu.manual_seed(200 + R)
+net = tidu.Sequential([Dense(5, activation="relu", input_shape=(6,)), Dense(3)])
+net(tidu.Tensor(x[:1]))
+opt = dist.DistributedOptimizer(tidu.optim.SGD(net.parameters(), lr=0.1, momentum=0.9),
+                                bucket_bytes=64, overlap=True)
+dist.broadcast_parameters(net)
+started = 0
+for step in range(4):
+    xb, yb = x[step * 8:(step + 1) * 8], y[step * 8:(step + 1) * 8]
+    xs, ys = dist.shard(xb, yb)
+    opt.zero_grad()
+    loss_fn(ys, net(tidu.Tensor(xs))).backward()
+    started += sum(b.request is not None for b in opt._buckets())  # in flight before step
+    opt.step()
+result["overlap_weights"] = weights(net)
+result["overlap_started"] = started
 if R == 0:
     tidu.manual_seed(200)
     ref = tidu.Sequential([Dense(5, activation="relu", input_shape=(6,)), Dense(3)])
