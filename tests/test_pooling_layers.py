@@ -266,3 +266,13 @@ def test_symbolic_inputs_of_unknown_size_are_refused_in_words():
                  lambda: tidu.nn.functional.interpolate(x, scale_factor=2)):
         with pytest.raises(tidu.ShapeError, match="needs known spatial sizes"):
             call()
+
+
+def test_input_shape_starts_a_sequential_and_is_checked():
+    model = tidu.Sequential([L.ZeroPadding2D((1, 1), input_shape=(28, 28, 1)),
+                             L.MaxPooling2D(2), L.Flatten(), L.Dense(3)])
+    assert model.input_shape == (None, 28, 28, 1)
+    assert "(None, 15, 15, 1)" in model.summary(print_fn=None)
+    assert model.count_params() == 15 * 15 * 3 + 3
+    with pytest.raises(tidu.ShapeError, match=r"max_pooling2d.*\(None, 28\)"):
+        L.MaxPooling2D(2, input_shape=(28,))

@@ -55,6 +55,22 @@ def spatial_positions(nsp: int, data_format: str) -> tuple:
         tuple(range(2, nsp + 2))
 
 
+def take_input_shape(layer: Module, input_shape) -> None:
+    """Keras's ``input_shape`` argument (one sample's shape): checked, and recorded so that a
+    Sequential starting with this layer knows its input."""
+    if input_shape is not None:
+        shape = (None, *normalize_shape(input_shape))
+        layer.compute_output_shape(shape)
+        Module.build(layer, shape)
+
+
+def keras_config(config: dict) -> dict:
+    """``config`` without an ``input_shape`` that was not given (Keras writes none)."""
+    if config.get("input_shape", 0) is None:
+        del config["input_shape"]
+    return config
+
+
 def _replace(shape, axes, sizes) -> tuple:
     out = list(shape)
     for a, s in zip(axes, sizes):
@@ -68,7 +84,7 @@ class _KerasPooling(Module):
     fn = None  # the functional form
 
     def __init__(self, pool_size=2, strides=None, padding: str = "valid", data_format=None,
-                 name: str | None = None):
+                 input_shape=None, name: str | None = None):
         super().__init__(name=name)
         self.pool_size = _pool.tuple_arg(pool_size, self.nsp, "pool_size", self.name)
         self.strides = self.pool_size if strides is None else \
@@ -80,13 +96,14 @@ class _KerasPooling(Module):
         if self.padding not in ("valid", "same"):
             raise ValueError(f"{self.name}: padding must be 'valid' or 'same', got {padding!r}")
         self.data_format = data_format_arg(data_format, self.name)
+        take_input_shape(self, input_shape)
 
     def get_config(self) -> dict:
         """Keras's config: the resolved pool_size, strides and data_format."""
         config = super().get_config()
         config.update(pool_size=self.pool_size, strides=self.strides, padding=self.padding,
                       data_format=self.data_format)
-        return config
+        return keras_config(config)
 
     def _spatial_out(self, shape) -> tuple:
         axes = spatial_positions(self.nsp, self.data_format)
@@ -154,16 +171,18 @@ class _KerasGlobal(Module):
     nsp = 2
     reduce = None
 
-    def __init__(self, data_format=None, keepdims: bool = False, name: str | None = None):
+    def __init__(self, data_format=None, keepdims: bool = False, input_shape=None,
+                 name: str | None = None):
         super().__init__(name=name)
         self.data_format = data_format_arg(data_format, self.name)
         self.keepdims = bool(keepdims)
+        take_input_shape(self, input_shape)
 
     def get_config(self) -> dict:
         """Keras's config: data_format resolved, keepdims."""
         config = super().get_config()
         config.update(data_format=self.data_format, keepdims=self.keepdims)
-        return config
+        return keras_config(config)
 
     def compute_output_shape(self, input_shape) -> tuple:
         shape = check_rank(self, input_shape, self.nsp, self.data_format)

@@ -15,7 +15,7 @@ from ...errors import ShapeError
 from ...ops import resize
 from .._utils import normalize_shape
 from ..module import Module
-from .pooling import check_rank, data_format_arg, spatial_positions
+from .pooling import check_rank, data_format_arg, keras_config, spatial_positions, take_input_shape
 
 __all__ = ["ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D", "UpSampling1D",
            "UpSampling2D", "Upsample"]
@@ -70,7 +70,7 @@ class _Widths(Module):
         config[key] = self.widths[0] if self.nsp == 1 else self.widths
         if "data_format" in config:
             config["data_format"] = self.data_format
-        return config
+        return keras_config(config)
 
     def compute_output_shape(self, input_shape) -> tuple:
         return self._out(input_shape)
@@ -92,9 +92,11 @@ class ZeroPadding1D(_Widths):
 
     nsp = 1
 
-    def __init__(self, padding=1, data_format=None, name: str | None = None):
+    def __init__(self, padding=1, data_format=None, input_shape=None,
+                 name: str | None = None):
         super().__init__(name=name)
         self._init(padding, "padding", data_format)
+        take_input_shape(self, input_shape)
 
 
 class ZeroPadding2D(_Widths):
@@ -102,9 +104,11 @@ class ZeroPadding2D(_Widths):
     (batch, channels, rows, cols): ``padding`` = int, (rows, cols) or
     ((top, bottom), (left, right))."""
 
-    def __init__(self, padding=(1, 1), data_format=None, name: str | None = None):
+    def __init__(self, padding=(1, 1), data_format=None, input_shape=None,
+                 name: str | None = None):
         super().__init__(name=name)
         self._init(padding, "padding", data_format)
+        take_input_shape(self, input_shape)
 
 
 class Cropping1D(_Widths):
@@ -114,9 +118,11 @@ class Cropping1D(_Widths):
     nsp = 1
     sign = -1
 
-    def __init__(self, cropping=(1, 1), data_format=None, name: str | None = None):
+    def __init__(self, cropping=(1, 1), data_format=None, input_shape=None,
+                 name: str | None = None):
         super().__init__(name=name)
         self._init(cropping, "cropping", data_format)
+        take_input_shape(self, input_shape)
 
 
 class Cropping2D(_Widths):
@@ -125,9 +131,11 @@ class Cropping2D(_Widths):
 
     sign = -1
 
-    def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, name: str | None = None):
+    def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, input_shape=None,
+                 name: str | None = None):
         super().__init__(name=name)
         self._init(cropping, "cropping", data_format)
+        take_input_shape(self, input_shape)
 
 
 class _UpSampling(Module):
@@ -144,6 +152,14 @@ class _UpSampling(Module):
             raise ValueError(f"{self.name}: interpolation must be 'nearest' or 'bilinear', got "
                              f"{interpolation!r}")
         self.interpolation = interpolation
+
+    def get_config(self) -> dict:
+        """Keras's config: size as a tuple, data_format resolved."""
+        config = super().get_config()
+        config["size"] = self.size[0] if self.nsp == 1 else self.size
+        if "data_format" in config:
+            config["data_format"] = self.data_format
+        return keras_config(config)
 
     def compute_output_shape(self, input_shape) -> tuple:
         out = list(check_rank(self, input_shape, self.nsp, self.data_format))
@@ -170,9 +186,10 @@ class UpSampling1D(_UpSampling):
 
     nsp = 1
 
-    def __init__(self, size=2, name: str | None = None):
+    def __init__(self, size=2, input_shape=None, name: str | None = None):
         super().__init__(name=name)
         self._init(size, None, "nearest")
+        take_input_shape(self, input_shape)
 
 
 class UpSampling2D(_UpSampling):
@@ -180,9 +197,10 @@ class UpSampling2D(_UpSampling):
     centers, as Keras / torch's align_corners=False)."""
 
     def __init__(self, size=(2, 2), data_format=None, interpolation: str = "nearest",
-                 name: str | None = None):
+                 input_shape=None, name: str | None = None):
         super().__init__(name=name)
         self._init(size, data_format, interpolation)
+        take_input_shape(self, input_shape)
 
 
 class Upsample(Module):
