@@ -8,6 +8,8 @@ makes them errors, ``tidu.debug.set_mode('off')`` silences them.
 from __future__ import annotations
 
 import math
+import os
+import sys
 import weakref
 
 import numpy as np
@@ -154,6 +156,22 @@ def check_symmetry(module) -> None:
 
 
 # ----------------------------------------------------------------------------- dropout
+_PKG = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_INTERNAL = ("_ensure_built", "build", "summary", "compute_output_shape")
+
+
+def _called_by_tidu() -> bool:
+    """Whether tidu's own machinery made this call (fit's build pass on one sample, a
+    summary, a shape inference), not a user's evaluation."""
+    f = sys._getframe(2)
+    while f is not None:
+        code = f.f_code
+        if code.co_name in _INTERNAL and os.path.abspath(code.co_filename).startswith(_PKG):
+            return True
+        f = f.f_back
+    return False
+
+
 def dropout_in_no_grad(module) -> None:
     """Called for a module running in training mode inside ``tidu.no_grad()``: report a
     Dropout with a rate above 0 (a hand-written evaluation loop that forgot ``eval()``)."""
@@ -161,7 +179,7 @@ def dropout_in_no_grad(module) -> None:
 
     if not isinstance(module, Dropout) or module.rate <= 0 or _Mode.value == "off":
         return
-    if module.__dict__.get("_warned_no_grad"):
+    if module.__dict__.get("_warned_no_grad") or _called_by_tidu():
         return
     object.__setattr__(module, "_warned_no_grad", True)
     report(DropoutInEvalWarning,
