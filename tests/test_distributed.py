@@ -145,6 +145,7 @@ def test_a_rank_that_raises_stops_the_job():
         in proc.stderr
     assert "finished without noticing" not in proc.stdout
     assert "aborting the job (MPI_Abort)" in proc.stderr
+    assert "tidu.distributed: rank 0 of 2 was stopped by the launcher" in proc.stderr
 
 
 @needs_mpi
@@ -153,7 +154,9 @@ def test_a_killed_rank_stops_the_job():
     assert proc.returncode != 0
     assert "rank 1" in proc.stderr and "signal 9" in proc.stderr
     assert "finished without noticing" not in proc.stdout
-    assert "reduce_buckets" in proc.stderr  # the survivor's stack: where it was waiting
+    # the survivor says so, with its stack: where it was waiting
+    assert "tidu.distributed: rank 0 of 2 was stopped by the launcher" in proc.stderr
+    assert "reduce_buckets" in proc.stderr
 
 
 @needs_mpi

@@ -80,6 +80,7 @@ class _World:
     mpi = None  # the mpi4py.MPI module, under MPI
     backend = None  # "mpi" or "local"
     hook_installed = False
+    wakeup = None
 
 
 def launched_by_mpi() -> bool:
@@ -96,8 +97,8 @@ def init(backend: str | None = None, abort_on_error: bool = True):
             the same communicator.
         abort_on_error: install ``sys.excepthook`` so that an uncaught exception on any
             rank prints ``tidu.distributed: rank R of N failed: ...`` and aborts the whole
-            job (``MPI_Abort``) instead of leaving the other ranks hanging; and dump the
-            Python stack of a rank that the launcher stops with SIGTERM.
+            job (``MPI_Abort``) instead of leaving the other ranks hanging; and make a rank
+            that the launcher then stops (SIGTERM) say so, with its Python stack.
 
     Returns:
         The communicator (an ``mpi4py.MPI.Comm``, or a :class:`LocalComm`).
@@ -197,10 +198,52 @@ def _install_failure_hooks() -> None:
         _World.comm.Abort(1)
 
     sys.excepthook = abort_job
-    try:  # a survivor stopped by the launcher says where it was
-        import faulthandler
-        import signal
+    _watch_sigterm()
 
-        faulthandler.register(signal.SIGTERM, file=sys.stderr, all_threads=False, chain=True)
-    except (AttributeError, ValueError, OSError):  # no SIGTERM (Windows), or no stderr fd
-        pass
+
+def _watch_sigterm() -> None:
+    """Make a rank that the launcher stops (because another rank failed) say so.
+
+    The launcher ends the surviving ranks with SIGTERM while they wait inside an MPI call,
+    where Python's own signal handlers cannot run. The signal's byte also arrives on a
+    wake-up pipe, which a daemon thread reads (mpi4py releases the GIL while it waits): it
+    prints which rank was stopped and where it was (its Python stack), then exits.
+    """
+    import signal
+    import socket
+    import threading
+
+    done = threading.Lock()
+
+    def stopped(where: str) -> None:
+        if not done.acquire(blocking=False):
+            return
+        import faulthandler
+
+        sys.stderr.write(f"tidu.distributed: rank {rank()} of {size()} was stopped by the "
+                         f"launcher ({where}): another rank failed or was killed; this rank's "
+                         "stack when it was stopped:\n")
+        sys.stderr.flush()
+        faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+        sys.stderr.flush()
+        os._exit(128 + signal.SIGTERM)
+
+    try:
+        r, w = socket.socketpair()
+        r.setblocking(True)
+        w.setblocking(False)
+        signal.signal(signal.SIGTERM, lambda signum, frame: stopped("SIGTERM"))
+        signal.set_wakeup_fd(w.fileno(), warn_on_full_buffer=False)
+    except (AttributeError, ValueError, OSError):  # not the main thread, or no SIGTERM
+        return
+
+    def watch() -> None:
+        while True:
+            data = r.recv(64)
+            if not data:
+                return
+            if signal.SIGTERM in data:
+                stopped("SIGTERM while waiting in MPI")
+
+    threading.Thread(target=watch, name="tidu-distributed-sigterm", daemon=True).start()
+    _World.wakeup = (r, w)  # kept alive with the process
