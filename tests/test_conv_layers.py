@@ -53,6 +53,7 @@ from tidu.nn import (
      76, (9, 9, 4)),
 ])
 def test_keras_params_and_shapes(make, shape, params, out):
+    assert make().compute_output_shape((None, *shape)) == (None, *out)  # before it is built
     layer = make()
     x = np.random.default_rng(0).standard_normal((2, *shape)).astype(np.float32)
     y = layer(x)

@@ -26,17 +26,7 @@ __all__ = ["Conv1D", "Conv2D", "Conv3D", "Conv2DTranspose", "DepthwiseConv2D",
            "SeparableConv2D", "Conv1d", "Conv2d", "ConvTranspose2d"]
 
 
-def _ints(value, rank: int, what: str, layer: str, minimum: int = 1) -> tuple:
-    vals = (value,) * rank if isinstance(value, int) and not isinstance(value, bool) else value
-    try:
-        vals = tuple(vals)
-    except TypeError:
-        vals = ()
-    if len(vals) != rank or not all(isinstance(v, int) and not isinstance(v, bool)
-                                    and v >= minimum for v in vals):
-        raise ValueError(f"{layer}: {what} must be an int >= {minimum} or a tuple of {rank} "
-                         f"such ints, got {value!r}")
-    return vals
+_ints = C._tuple  # (value, rank, what, layer, minimum=1): an int or a tuple of ints
 
 
 def _conv_length(n, k: int, s: int, d: int, padding) -> int | None:
@@ -76,9 +66,7 @@ class _KerasConv(Module):
 
     def _channels(self, input_shape) -> int:
         shape = normalize_shape(input_shape)
-        if len(shape) != self.rank + 2:
-            raise ShapeError(f"{self.name}: expected an input of {self.rank + 2} dimensions "
-                             f"({self._layout()}), got input shape {shape}")
+        self._check_input(shape, None)
         c = shape[-1] if self.data_format == "channels_last" else shape[1]
         if c is None:
             raise ShapeError(f"{self.name}: the channel dimension of the input must be known "
@@ -96,15 +84,10 @@ class _KerasConv(Module):
             raise ShapeError(f"{self.name}: expected an input of {self.rank + 2} dimensions "
                              f"({self._layout()}), got input shape {shape}")
         c = shape[-1] if self.data_format == "channels_last" else shape[1]
-        if c not in (None, expected):
+        if expected is not None and c not in (None, expected):
             raise ShapeError(f"{self.name}: expected an input with {expected} channels, got "
                              f"{c} channels (input shape {shape}, data_format="
                              f"{self.data_format!r})")
-
-    def _spatial_out(self, shape, lengths) -> tuple:
-        if self.data_format == "channels_last":
-            return (shape[0], *lengths)
-        return (shape[0], None, *lengths)
 
     def _out_shape(self, input_shape, channels_in: int, channels_out: int) -> tuple:
         shape = normalize_shape(input_shape)
@@ -253,9 +236,9 @@ class DepthwiseConv2D(_KerasConv):
         return self.activation(self._depthwise(x, self.bias))
 
     def compute_output_shape(self, input_shape) -> tuple:
-        c = None if self.depthwise_kernel is None else self.depthwise_kernel.shape[2]
-        m = self.depth_multiplier
-        return self._out_shape(input_shape, c, None if c is None else c * m)
+        c = self._channels(input_shape) if self.depthwise_kernel is None else \
+            self.depthwise_kernel.shape[2]
+        return self._out_shape(input_shape, c, c * self.depth_multiplier)
 
 
 class SeparableConv2D(DepthwiseConv2D):
@@ -455,9 +438,8 @@ class _TorchConvND(_TorchConv):
     def compute_output_shape(self, input_shape) -> tuple:
         shape = normalize_shape(input_shape)
         self._check(shape)
-        pads = self.padding if isinstance(self.padding, str) else [(p, p) for p in self.padding]
-        if isinstance(pads, str):
-            pads = [pads] * self.rank
+        pads = [self.padding] * self.rank if isinstance(self.padding, str) else \
+            [(p, p) for p in self.padding]
         return (shape[0], self.out_channels, *(
             _conv_length(n, k, s, d, p) for n, k, s, d, p in zip(
                 shape[2:], self.kernel_size, self.stride, self.dilation, pads)))
