@@ -206,3 +206,15 @@ def test_verbose_prints_one_line_per_epoch_when_not_a_terminal(capsys):
     model.fit(x, y, epochs=2, batch_size=8, verbose=1)
     lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("Epoch")]
     assert len(lines) == 2 and "4/4" in lines[0] and "loss:" in lines[0]
+
+
+def test_sequential_takes_keras_input_first_and_builds_at_once():
+    from tidu import keras
+    from tidu.keras import layers
+
+    model = keras.Sequential([keras.Input(shape=(6,)), layers.Dense(4), layers.Dense(2)])
+    assert model.input_shape == (None, 6) and model.count_params() == 6 * 4 + 4 + 4 * 2 + 2
+    again = type(model).from_config(model.get_config())
+    assert again.input_shape == (None, 6) and again.count_params() == model.count_params()
+    with pytest.raises(TypeError, match="first entry"):
+        keras.Sequential([layers.Dense(4), keras.Input(shape=(6,))])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...autograd import _Graph
 from ...tensor import Tensor
 from .._utils import normalize_shape, serialize
 from ..module import Module
@@ -54,10 +55,21 @@ class Sequential(Module):
         """Append ``layer`` (and build it now if the input shape is known), registered under
         ``name`` (default: its index).
 
+        A symbolic input (``tidu.Input(shape)`` / ``keras.Input``) as the first entry sets the
+        input shape, as in Keras, and every layer is then built as it is added.
+
         Raises:
-            TypeError: ``layer`` is not a Module.
+            TypeError: ``layer`` is not a Module (or an Input past the first position).
             ShapeError: the layer does not accept the previous layer's output shape.
         """
+        vt = _Graph.variable_type
+        if vt is not None and isinstance(layer, vt):  # Keras: Sequential([keras.Input(...), ...])
+            if self._layers:
+                raise TypeError(f"{self.name}: an Input (tidu.Input / keras.Input) can only be "
+                                f"the first entry of a Sequential, got one at position "
+                                f"{len(self._layers)}")
+            self._build_input_shape = tuple(layer.static_shape)
+            return
         if not isinstance(layer, Module):
             raise TypeError(f"{self.name}: add() takes a layer (a tidu.nn.Module), got "
                             f"{type(layer).__name__}")
@@ -132,6 +144,8 @@ class Sequential(Module):
         config = {"name": self.name, "layers": [serialize(layer) for layer in self._layers]}
         if self._names != [str(i) for i in range(len(self._names))]:
             config["layer_names"] = list(self._names)  # Sequential(OrderedDict(...))
+        if self._build_input_shape is not None:
+            config["build_input_shape"] = list(self._build_input_shape)
         return config
 
     @classmethod
@@ -140,9 +154,13 @@ class Sequential(Module):
 
         layers = [registry.resolve("layer", c) for c in config.get("layers", [])]
         names = config.get("layer_names")
-        if names is not None:
-            return cls(dict(zip(names, layers)), name=config.get("name"))
-        return cls(layers, name=config.get("name"))
+        model = cls(dict(zip(names, layers)) if names is not None else layers,
+                    name=config.get("name"))
+        shape = config.get("build_input_shape")
+        if shape is not None and model._build_input_shape is None:
+            model._build_input_shape = normalize_shape(shape)
+            model._build_layers(model._build_input_shape)
+        return model
 
 
 def _check_key(owner: Module, key, kind: str) -> str:
