@@ -67,7 +67,7 @@ def worker(args) -> None:
         return out
 
     dfit._gather = timed_gather
-    steps: list = []  # (seconds, gradient-reduction seconds, gather seconds) of each step
+    steps: list = []  # (seconds, reduction seconds, gather seconds, CPU seconds) of each step
 
     class Clock(Callback):
         def on_epoch_begin(self, epoch, logs=None):
@@ -75,11 +75,12 @@ def worker(args) -> None:
 
         def on_train_batch_begin(self, batch, logs=None):
             self.t0, self.c0, self.g0 = time.perf_counter(), opt.comm_seconds, gather["s"]
+            self.p0 = time.process_time()
 
         def on_train_batch_end(self, batch, logs=None):
             if model.fit_state.epoch > 0:  # epoch 0 warms up
                 steps.append((time.perf_counter() - self.t0, opt.comm_seconds - self.c0,
-                              gather["s"] - self.g0))
+                              gather["s"] - self.g0, time.process_time() - self.p0))
 
     dist.fit(model, x, y, batch_size=BATCH, epochs=args.epochs, verbose=0, seed=0,
              callbacks=[Clock()])
@@ -96,6 +97,9 @@ def worker(args) -> None:
         t0 = time.perf_counter()
         c.Allreduce(dist._comm.in_place(), buf, op=dist._comm.sum_op())
         times.append(time.perf_counter() - t0)
+    sizes = {}
+    if dist.is_root() and dist.size() == 1:  # the cost of a plain step against its batch
+        sizes = {b: plain_step_cpu(b, args.micro) for b in (32, 64, 128, 256, 512)}
     if dist.is_root():
         allreduce = statistics.median(times)
         print(json.dumps({
@@ -108,7 +112,31 @@ def worker(args) -> None:
             "gather_ms_per_step": 1e3 * float(median[2]),
             "bytes_per_step": nbytes, "allreduce_ms": 1e3 * allreduce,
             "allreduce_GBps": nbytes / allreduce / 1e9 if allreduce > 0 else None,
+            "cpu_ms_per_step": 1e3 * float(median[3]),
+            "plain_step_cpu_ms": {str(b): 1e3 * t for b, t in sizes.items()},
         }), flush=True)
+
+
+def plain_step_cpu(batch: int, repeats: int) -> float:
+    """Least CPU seconds of one plain (one-process) ``train_step`` of Text B at ``batch``
+    (the least, not the median: other programs on the machine only ever add time)."""
+    import tidu
+    from tidu.nn import Dense
+
+    tidu.manual_seed(0)
+    model = tidu.Sequential([Dense(512, activation="relu", input_shape=(784,)),
+                             Dense(10, activation="softmax")])
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy")
+    rng = np.random.default_rng(1)
+    x = rng.random((batch, 784), dtype=np.float32)
+    y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, batch)]
+    model.train_step(x, y)
+    times = []
+    for _ in range(repeats):
+        t0 = time.process_time()
+        model.train_step(x, y)
+        times.append(time.process_time() - t0)
+    return min(times)
 
 
 def launch(ranks: int, threads: int, args, overlap: bool) -> dict:
@@ -134,15 +162,21 @@ LINKS = {"10GbE": (1.1e9, 30e-6), "1GbE": (0.11e9, 50e-6)}
 """ASSUMED achievable bandwidth (bytes/s) and per-message latency (s) of two Ethernet links."""
 
 
-def expected_scaling(nbytes: int, t1: float, ranks=(1, 2, 4, 8, 16)) -> list[dict]:
-    """Ring-Allreduce model: a step on ``N`` ranks costs ``t1 / N`` of compute plus
+def expected_scaling(nbytes: int, fixed: float, per_sample: float, batch: int,
+                     ranks=(1, 2, 4, 8, 16)) -> list[dict]:
+    """Ring-Allreduce model: a step of global ``batch`` on ``N`` ranks costs
+    ``fixed + per_sample * batch / N`` of compute (the optimizer's update of every parameter
+    and the per-step overheads do not shrink with the slice) plus
     ``2 (N-1)/N x bytes / bw + 2 (N-1) a`` of communication (not overlapped)."""
     out = []
+    t1 = fixed + per_sample * batch
     for link, (bw, lat) in LINKS.items():
         for n in ranks:
-            comm = 2 * (n - 1) / n * nbytes / bw + 2 * (n - 1) * lat
-            step = t1 / n + comm
-            out.append({"link": link, "N": n, "compute_ms": 1e3 * t1 / n, "comm_ms": 1e3 * comm,
+            comm = 2 * (n - 1) / n * nbytes / bw + 2 * (n - 1) * lat if n > 1 else 0.0
+            compute = fixed + per_sample * batch / n
+            step = compute + comm
+            out.append({"link": link, "batch": batch, "N": n, "compute_ms": 1e3 * compute,
+                        "comm_ms": 1e3 * comm,
                         "step_ms": 1e3 * step, "speedup": t1 / step,
                         "efficiency": t1 / step / n})
     return out
@@ -167,29 +201,39 @@ def main(argv=None) -> None:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"Text B network, global batch {BATCH}, {args.steps} steps x {args.epochs - 1} "
           f"epochs timed, {os.cpu_count()} CPUs, load average {load:.1f} at the end")
-    print(f"{'config':<26}{'s/epoch':>9}{'(mean)':>8}{'ms/step':>9}{'grad comm ms':>14}"
+    print(f"{'config':<26}{'s/epoch':>9}{'(mean)':>8}{'ms/step':>9}{'CPU ms':>8}"
+          f"{'grad comm ms':>14}"
           f"{'gather ms':>11}{'MB/step':>9}{'Allreduce ms':>14}{'GB/s':>8}")
     for r in rows:
         name = f"{r['ranks']} rank x {r['threads']} thread" + (" overlap" if r["overlap"] else "")
         gbps = r["allreduce_GBps"]
         print(f"{name:<26}{r['seconds_per_epoch']:>9.2f}{r['seconds_per_epoch_mean']:>8.2f}"
-              f"{1e3 * r['seconds_per_step']:>9.2f}"
+              f"{1e3 * r['seconds_per_step']:>9.2f}{r['cpu_ms_per_step']:>8.2f}"
               f"{r['grad_comm_ms_per_step']:>14.3f}{r['gather_ms_per_step']:>11.3f}"
               f"{r['bytes_per_step'] / 1e6:>9.3f}{r['allreduce_ms']:>14.3f}"
               f"{gbps if gbps is not None else float('nan'):>8.1f}")
-    one = rows[-1]  # 1 rank x 1 thread: the compute of the whole batch on one core
-    table = expected_scaling(one["bytes_per_step"], one["seconds_per_step"])
-    print("\nexpected on several machines (computed from the measured bytes and one-core step, "
+    one = rows[-1]  # 1 rank x 1 thread: the plain step's CPU time at 32 to 512 rows
+    cpu = {int(b): t / 1e3 for b, t in one["plain_step_cpu_ms"].items()}
+    slope, fixed = np.polyfit(list(cpu), list(cpu.values()), 1)  # t(b) = fixed + slope * b
+    fixed = max(float(fixed), 0.0)
+    print("\nplain step CPU time on one thread: " + ", ".join(
+        f"batch {b}: {1e3 * t:.2f} ms" for b, t in sorted(cpu.items())) +
+        f"; fit t(b) = {1e3 * fixed:.2f} ms + b x {1e6 * slope:.1f} us")
+    table = [row for b in (BATCH, 8 * BATCH)
+             for row in expected_scaling(one["bytes_per_step"], fixed, float(slope), b)]
+    print("expected on several machines (computed from the measured bytes and step costs, "
           "ASSUMED links):")
-    print(f"{'link':<8}{'N':>4}{'compute ms':>12}{'comm ms':>10}{'step ms':>10}{'speed-up':>10}"
-          f"{'efficiency':>12}")
+    print(f"{'link':<8}{'batch':>6}{'N':>4}{'compute ms':>12}{'comm ms':>10}{'step ms':>10}"
+          f"{'speed-up':>10}{'efficiency':>12}")
     for t in table:
-        print(f"{t['link']:<8}{t['N']:>4}{t['compute_ms']:>12.2f}{t['comm_ms']:>10.2f}"
+        print(f"{t['link']:<8}{t['batch']:>6}{t['N']:>4}{t['compute_ms']:>12.2f}{t['comm_ms']:>10.2f}"
               f"{t['step_ms']:>10.2f}{t['speedup']:>10.2f}{t['efficiency']:>12.0%}")
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as f:
-            json.dump({"runs": rows, "expected": table, "load_average": load}, f, indent=2)
+            json.dump({"runs": rows, "expected": table, "load_average": load,
+                       "fixed_ms": 1e3 * fixed, "per_sample_us": 1e6 * float(slope)}, f,
+                      indent=2)
 
 
 if __name__ == "__main__":
