@@ -52,7 +52,8 @@ def square_broadcast(op: str, a, b, out_shape: tuple) -> None:
     Pairwise expressions where both sides come from the same tensor (``x[:, None] - x``)
     differentiate both sides or neither, and are left alone.
     """
-    if len(out_shape) != 2 or out_shape[0] != out_shape[1] or out_shape[0] < 2:
+    if len(out_shape) != 2 or out_shape[0] != out_shape[1] or not isinstance(
+            out_shape[0], int) or out_shape[0] < 2:
         return
     grad_a = _wants_grad(a)
     if _Mode.value == "off" or grad_a == _wants_grad(b):
