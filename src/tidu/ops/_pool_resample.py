@@ -1,0 +1,119 @@
+"""Resampling along one axis by gathers: each output reads one input ('nearest') or two
+neighbours with weights ('linear'), so the forward is ``take`` (and a weighted sum) and the
+adjoint adds each output's gradient back to the inputs it read, one member of each run of
+equal indices at a time (the indices never decrease along the output). No dense matrix, no
+transposes: a 2x nearest upsampling costs what ``repeat`` costs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..backend import xp
+
+
+@dataclass(frozen=True, eq=False)
+class Taps:
+    """How one axis is resampled: output i reads ``lo[i]`` with weight ``w_lo[i]`` and
+    ``hi[i]`` with ``w_hi[i]`` (``hi`` is None for nearest, weight 1)."""
+
+    axis: int
+    n_in: int
+    lo: object
+    hi: object = None
+    w_lo: object = None
+    w_hi: object = None
+
+    def _weight(self, w, ndim: int, dtype):
+        shape = [1] * ndim
+        shape[self.axis] = -1
+        return w.astype(dtype).reshape(shape)
+
+    def apply(self, x):
+        a = xp.take(x, self.lo, axis=self.axis)
+        if self.hi is None:
+            return a
+        a *= self._weight(self.w_lo, x.ndim, x.dtype)
+        b = xp.take(x, self.hi, axis=self.axis)
+        b *= self._weight(self.w_hi, x.ndim, x.dtype)
+        a += b
+        return a
+
+    def matrix(self, dtype):
+        """The same map as a dense (out, in) matrix."""
+        m = xp.zeros((len(self.lo), self.n_in), dtype=xp.float64)
+        rows = xp.arange(len(self.lo))
+        if self.hi is None:
+            m[rows, self.lo] = 1.0
+        else:
+            xp.add.at(m, (rows, self.lo), self.w_lo)
+            xp.add.at(m, (rows, self.hi), self.w_hi)
+        return m.astype(dtype)
+
+    def adjoint(self, g):
+        if self.hi is None:
+            return _gather_adjoint(g, self.lo, self.n_in, self.axis)
+        out = _gather_adjoint(g * self._weight(self.w_lo, g.ndim, g.dtype), self.lo,
+                              self.n_in, self.axis)
+        out += _gather_adjoint(g * self._weight(self.w_hi, g.ndim, g.dtype), self.hi,
+                               self.n_in, self.axis)
+        return out
+
+
+def _gather_adjoint(g, idx, n_in: int, axis: int):
+    """Zeros of length ``n_in`` along ``axis`` plus ``g``'s slices added at ``idx``
+    (non-decreasing): the r-th member of every run of equal indices at once, for r up to the
+    longest run (2 for a 2x upsampling), each a ``take`` (``add.reduceat`` along a middle
+    axis is far slower)."""
+    starts = xp.flatnonzero(xp.concatenate(([True], idx[1:] != idx[:-1])))
+    lens = xp.diff(xp.append(starts, len(idx)))
+    targets = idx[starts]
+    every = len(starts) == n_in  # every input was read: the runs are the inputs, in order
+    shape = list(g.shape)
+    shape[axis] = n_in
+    out = None if every else xp.zeros(shape, dtype=g.dtype)
+    index = [slice(None)] * g.ndim
+    for r in range(int(lens.max())):
+        sel = lens > r
+        part = xp.take(g, starts[sel] + r, axis=axis)
+        if every and sel.all():
+            out = part if out is None else xp.add(out, part, out=out)
+        else:
+            if out is None:
+                out = xp.zeros(shape, dtype=g.dtype)
+            index[axis] = targets[sel]  # distinct positions: += adds each once
+            out[tuple(index)] += part
+    return out
+
+
+def nearest(axis: int, n_in: int, n_out: int, scale: float) -> Taps:
+    """PyTorch's 'nearest': output i reads floor(i * scale)."""
+    src = xp.minimum(xp.floor(xp.arange(n_out) * scale).astype(xp.int64), n_in - 1)
+    return Taps(axis, n_in, src)
+
+
+def linear(axis: int, n_in: int, n_out: int, scale: float, align_corners: bool) -> Taps:
+    """PyTorch's linear taps: source (i + 0.5) * scale - 0.5 clamped at 0, or
+    i * (n_in - 1) / (n_out - 1) with align_corners; the two neighbours and their weights."""
+    dst = xp.arange(n_out, dtype=xp.float64)
+    if align_corners:
+        src = dst * ((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0)
+    else:
+        src = xp.maximum((dst + 0.5) * scale - 0.5, 0.0)
+    lo = xp.minimum(xp.floor(src).astype(xp.int64), n_in - 1)
+    hi = xp.where(lo < n_in - 1, lo + 1, lo)
+    w_hi = src - lo
+    return Taps(axis, n_in, lo, hi, 1.0 - w_hi, w_hi)
+
+
+def resample(x, taps: tuple):
+    """``x`` resampled along each axis of ``taps`` in turn."""
+    for t in taps:
+        x = t.apply(x)
+    return x
+
+
+def resample_adjoint(g, taps: tuple):
+    """The transpose of :func:`resample`: the axes undone in reverse order."""
+    for t in reversed(taps):
+        g = t.adjoint(g)
+    return g
