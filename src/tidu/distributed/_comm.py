@@ -47,13 +47,6 @@ class LocalComm:
     def Bcast(self, buf, root: int = 0) -> None:  # noqa: N802
         """Nothing to send."""
 
-    def Allgather(self, send, recv) -> None:  # noqa: N802
-        np.copyto(recv.reshape(send.shape), send)
-
-    def Allgatherv(self, send, recv) -> None:  # noqa: N802
-        arr = recv[0] if isinstance(recv, (list, tuple)) else recv
-        np.copyto(arr.reshape(-1)[:send.size], send.reshape(-1))
-
     def bcast(self, obj, root: int = 0):
         return obj
 

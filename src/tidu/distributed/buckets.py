@@ -184,15 +184,6 @@ def bytes_per_step(params, bucket_bytes: int = DEFAULT_BUCKET_BYTES) -> int:
                                               bucket_bytes))
 
 
-def _arrays_of(obj) -> list:
-    if hasattr(obj, "parameters") and callable(obj.parameters):
-        obj = obj.parameters()
-    out = []
-    for p in obj:
-        out.append(p.data if isinstance(p, Tensor) else p)
-    return out
-
-
 def broadcast_arrays(arrays, root: int = 0, bucket_bytes: int = DEFAULT_BUCKET_BYTES) -> None:
     """Overwrite each array (in place) with rank ``root``'s values, in bucketed messages.
 
@@ -244,7 +235,7 @@ def broadcast_parameters(model_or_params, root: int = 0) -> None:
 
     items = list(model_or_params.parameters()) if hasattr(model_or_params, "parameters") \
         else list(model_or_params)
-    broadcast_arrays(_arrays_of(items), root)
+    broadcast_arrays([p.data if isinstance(p, Tensor) else p for p in items], root)
     for p in items:
         if isinstance(p, Tensor):
             bump_version(p)
