@@ -276,3 +276,16 @@ def test_input_shape_starts_a_sequential_and_is_checked():
     assert model.count_params() == 15 * 15 * 3 + 3
     with pytest.raises(tidu.ShapeError, match=r"max_pooling2d.*\(None, 28\)"):
         L.MaxPooling2D(2, input_shape=(28,))
+
+
+def test_functional_models_carry_the_shapes_and_the_values():
+    inp = tidu.Input((12, 12, 2))
+    h = L.UpSampling2D(2, interpolation="bilinear")(L.AveragePooling2D(3, 2, "same")(
+        L.MaxPooling2D(2)(inp)))
+    out = L.Dense(3)(L.GlobalMaxPooling2D()(L.Cropping2D(1)(L.ZeroPadding2D(2)(h))))
+    model = tidu.Model(inp, out)
+    assert "(None, 3, 3, 2)" in model.summary(print_fn=None)
+    x = RNG.standard_normal((4, 12, 12, 2)).astype(np.float32)
+    eager = model.layers[-1](model.layers[-2](model.layers[-3](model.layers[-4](
+        model.layers[-5](model.layers[-6](model.layers[-7](tidu.tensor(x))))))))
+    np.testing.assert_allclose(model.predict(x), eager.numpy(), rtol=1e-6)
