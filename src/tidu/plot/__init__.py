@@ -11,9 +11,11 @@ without pyplot. Every function returns the matplotlib Figure (notebooks show it)
 * :func:`plot_graph`: a computation graph with its values and gradients (from ``tidu.viz``);
 * :func:`explain_optimizers`, :func:`explain_weight_decay`: what SGD, momentum, RMSprop and
   Adam do with one parameter; coupled L2 against decoupled weight decay;
-* :func:`plot_diagnostics`: the plots of ``tidu.callbacks.Diagnostics``.
+* :func:`plot_diagnostics`: the plots of ``tidu.callbacks.Diagnostics``;
+* :func:`figure`: a blank Figure on the same Agg canvas, for pictures of your own.
 """
 
+from ._mpl import figure
 from .boundary import decision_grid, plot_decision_boundary
 from .diagnostics import plot_diagnostics, plot_quantity
 from .graph import plot_graph
@@ -35,7 +37,7 @@ from .optimizers import (
 )
 
 __all__ = [
-    "activation_arrays", "decision_grid", "default_optimizers", "explain_optimizers",
+    "activation_arrays", "decision_grid", "default_optimizers", "explain_optimizers", "figure",
     "explain_weight_decay", "gradient_arrays", "labels_of", "misclassified", "noisy_quadratic",
     "plot_decision_boundary", "plot_diagnostics", "plot_graph", "plot_histograms",
     "plot_history", "plot_layer_histograms", "plot_misclassified", "plot_quantity",

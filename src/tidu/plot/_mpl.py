@@ -14,14 +14,15 @@ MISSING = ("tidu.plot needs matplotlib, an optional extra: pip install 'tidu[plo
            "(or pip install matplotlib)")
 
 
-def figure(width: float = 6.0, height: float = 4.0):
-    """A new Figure of ``width`` x ``height`` inches on an Agg canvas (constrained layout)."""
+def figure(width: float = 6.0, height: float = 4.0, layout: str | None = "constrained"):
+    """A new Figure of ``width`` x ``height`` inches on an Agg canvas (constrained layout by
+    default; ``layout=None`` for big grids, which then place their axes themselves)."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError as e:
         raise ImportError(MISSING) from e
-    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    fig = Figure(figsize=(width, height), dpi=100, layout=layout)
     FigureCanvasAgg(fig)
     return fig
 

@@ -69,9 +69,6 @@ def trace_optimizer(make: Callable, gradient: Callable[[int, float], float], w0:
     return {"w": ws, "grad": grads, "step": deltas, "moments": moments}
 
 
-_MOMENT_LABELS = {"momentum": "first moment / velocity", "velocity": "second moment (sqrt)"}
-
-
 def explain_optimizers(gradient: Callable | None = None, optimizers: dict | None = None,
                        w0: float = 0.0, steps: int = 50, lr: float = 0.1,
                        path: str | os.PathLike | None = None):
@@ -85,14 +82,18 @@ def explain_optimizers(gradient: Callable | None = None, optimizers: dict | None
     Returns:
         ``(figure, traces)``: ``traces[name]`` is :func:`trace_optimizer`'s dict. Rows of
         axes: 'w', 'gradient', 'moments', 'effective step'; the step row's line is exactly
-        ``traces[name]['step']``.
+        ``traces[name]['step']``. The moments are the optimizer's state arrays by their
+        names: 'momentum' (SGD's velocity buffer, Adam's first moment m) and 'velocity' (the
+        running mean square of the gradient, RMSprop's and Adam's v), drawn as sqrt.
     """
     gradient = gradient or noisy_quadratic(steps=max(steps, 1))
     optimizers = optimizers or default_optimizers(lr)
     traces = {name: trace_optimizer(make, gradient, w0, steps)
               for name, make in optimizers.items()}
-    fig = figure(2.8 * len(traces), 7.0)
+    fig = figure(2.8 * len(traces), 7.0, layout=None)  # a fixed grid: faster to draw
     axes = fig.subplots(4, len(traces), squeeze=False, sharex=True)
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.07, top=0.95, wspace=0.3,
+                        hspace=0.15)
     t = np.arange(1, steps + 1)
     for j, (name, tr) in enumerate(traces.items()):
         axes[0, j].set_title(name)
@@ -100,11 +101,13 @@ def explain_optimizers(gradient: Callable | None = None, optimizers: dict | None
         axes[1, j].plot(t, tr["grad"], color="tab:gray", label="gradient")
         for slot, values in tr["moments"].items():
             v = np.asarray(values)
-            if slot == "velocity":  # mean square of the gradient: show its root
-                axes[2, j].plot(t, np.sqrt(v), label="sqrt(second moment)")
+            if slot == "velocity":  # a running mean square of the gradient: show its root
+                axes[2, j].plot(t, np.sqrt(v), label="sqrt(velocity)")
             else:
-                axes[2, j].plot(t, v, label=_MOMENT_LABELS.get(slot, slot))
-        if not tr["moments"]:
+                axes[2, j].plot(t, v, label=slot)
+        if tr["moments"]:
+            axes[2, j].legend(fontsize=7, loc="best")
+        else:
             axes[2, j].text(0.5, 0.5, "no state: the step is -lr * gradient",
                             ha="center", va="center", fontsize=8,
                             transform=axes[2, j].transAxes)
@@ -112,8 +115,6 @@ def explain_optimizers(gradient: Callable | None = None, optimizers: dict | None
         axes[3, j].set_xlabel("step")
         for i in range(4):
             axes[i, j].grid(alpha=0.3)
-            if axes[i, j].lines:
-                axes[i, j].legend(fontsize=7)
     for i, label in enumerate(("w", "gradient", "moments", "effective step")):
         axes[i, 0].set_ylabel(label)
     return finish(fig, path), traces
