@@ -276,6 +276,7 @@ class Model(KerasStyle, nn.Module):
         tracked = [c for c in cbs if not isinstance(c, ProgbarLogger)]
         self.fit_state = FitState(initial_epoch, trackers=trackers, callbacks=tracked)
         cb.on_train_begin()
+        keras_step = self.keras_train_step  # inspects the signature: once, not per batch
         start = self.fit_state  # a restored position, or where this call starts
         try:
             for epoch in range(start.epoch, epochs):
@@ -303,7 +304,7 @@ class Model(KerasStyle, nn.Module):
                     cb.on_train_batch_begin(step)
                     keras_logs = None
                     try:
-                        if self.keras_train_step:  # Keras's train_step(data) -> dict
+                        if keras_step:  # Keras's train_step(data) -> dict
                             keras_logs = self._keras_logs(self.train_step((xb, yb)))
                             value, pred = keras_logs["loss"], None
                         else:
