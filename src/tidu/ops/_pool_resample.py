@@ -38,17 +38,6 @@ class Taps:
         a += b
         return a
 
-    def matrix(self, dtype):
-        """The same map as a dense (out, in) matrix."""
-        m = xp.zeros((len(self.lo), self.n_in), dtype=xp.float64)
-        rows = xp.arange(len(self.lo))
-        if self.hi is None:
-            m[rows, self.lo] = 1.0
-        else:
-            xp.add.at(m, (rows, self.lo), self.w_lo)
-            xp.add.at(m, (rows, self.hi), self.w_hi)
-        return m.astype(dtype)
-
     def adjoint(self, g):
         if self.hi is None:
             return _gather_adjoint(g, self.lo, self.n_in, self.axis)
@@ -59,29 +48,42 @@ class Taps:
         return out
 
 
+def _as_slice(idx):
+    """``idx`` (ascending) as an equivalent slice when it is an arithmetic progression (basic
+    indexing: views, no fancy-index loops), else ``idx`` itself."""
+    if len(idx) == 1:
+        return slice(int(idx[0]), int(idx[0]) + 1)
+    step = idx[1] - idx[0]
+    if step > 0 and (xp.diff(idx) == step).all():
+        return slice(int(idx[0]), int(idx[-1]) + 1, int(step))
+    return idx
+
+
 def _gather_adjoint(g, idx, n_in: int, axis: int):
     """Zeros of length ``n_in`` along ``axis`` plus ``g``'s slices added at ``idx``
     (non-decreasing): the r-th member of every run of equal indices at once, for r up to the
-    longest run (2 for a 2x upsampling), each a ``take`` (``add.reduceat`` along a middle
-    axis is far slower)."""
+    longest run (2 for a 2x upsampling), each read and written through slices where the
+    positions are evenly spaced (``add.reduceat`` along a middle axis is far slower)."""
     starts = xp.flatnonzero(xp.concatenate(([True], idx[1:] != idx[:-1])))
     lens = xp.diff(xp.append(starts, len(idx)))
     targets = idx[starts]
-    every = len(starts) == n_in  # every input was read: the runs are the inputs, in order
     shape = list(g.shape)
     shape[axis] = n_in
-    out = None if every else xp.zeros(shape, dtype=g.dtype)
-    index = [slice(None)] * g.ndim
+    out = None
+    read = [slice(None)] * g.ndim
+    write = [slice(None)] * g.ndim
     for r in range(int(lens.max())):
         sel = lens > r
-        part = xp.take(g, starts[sel] + r, axis=axis)
-        if every and sel.all():
-            out = part if out is None else xp.add(out, part, out=out)
-        else:
-            if out is None:
-                out = xp.zeros(shape, dtype=g.dtype)
-            index[axis] = targets[sel]  # distinct positions: += adds each once
-            out[tuple(index)] += part
+        read[axis] = _as_slice(starts[sel] + r)
+        part = g[tuple(read)]
+        write[axis] = _as_slice(targets[sel])
+        if out is None and isinstance(write[axis], slice) and \
+                write[axis] == slice(0, n_in, 1):
+            out = part.copy()  # the first pass covers every input
+            continue
+        if out is None:
+            out = xp.zeros(shape, dtype=g.dtype)
+        out[tuple(write)] += part  # distinct positions: each added once
     return out
 
 
