@@ -14,6 +14,7 @@ import os
 import pathlib
 
 import numpy as np
+from IPython.display import display
 
 import tidu
 import tidu.plot
@@ -177,8 +178,8 @@ if have_cats:
 # %%
 if have_cats:
     names = [c.decode() if isinstance(c, bytes) else str(c) for c in classes]
-    tidu.plot.plot_misclassified(x_test, y_test, predict(w, b, X_test)[0], class_names=names,
-                                 max_images=8, cols=4)
+    display(tidu.plot.plot_misclassified(x_test, y_test, predict(w, b, X_test)[0],
+                                         class_names=names, max_images=8, cols=4))
 
 # %% [markdown]
 # ## The same neuron, Keras's way
@@ -195,4 +196,4 @@ if have_cats:
     history = neuron.fit(X_train.T.astype("float32"), y_train.reshape(-1, 1), epochs=30 if FULL
                          else 10, batch_size=209, verbose=0,
                          validation_data=(X_test.T.astype("float32"), y_test.reshape(-1, 1)))
-    history.plot()
+    display(history.plot())

@@ -54,6 +54,7 @@ for ax, (name, truth) in zip(fig.subplots(1, 3), TRUTH.items()):
         acc = np.mean(unit(X).numpy()[:, 0] == y)
     tidu.plot.plot_decision_boundary(unit, X, y, threshold=0.0, ax=ax,
                                      title=f"perceptron on {name}: {acc:.0%}")
+    print(f"perceptron on {name}: {acc:.0%} of the corners right")
 fig
 
 # %% [markdown]
