@@ -257,3 +257,20 @@ def test_diagnostics_plots(tmp_path):
     assert len(paths) == 7
     for p in paths:
         assert_png(p, 2000)
+
+
+def test_pictures_example_writes_the_readme_pictures(tmp_path, capsys):
+    pytest.importorskip("sklearn")  # the embedded digits
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1]
+                           / "examples"))
+    try:
+        import pictures
+    finally:
+        sys.path.pop(0)
+    result = pictures.main(["--out", str(tmp_path), "--epochs", "1"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "decision_boundary.png", "graph.png", "history.png", "optimizers.png"]
+    for p in result["paths"].values():
+        assert_png(p, 10_000)
+    assert len(result["history"].history["val_accuracy"]) == 1
+    assert "validation accuracy" in capsys.readouterr().out
