@@ -34,7 +34,7 @@ from workloads.common import WORKLOADS, Config, Workload, have, machine, set_thr
 
 MODULES = {"W1": "w1_textb", "W2": "w2_texta", "W3": "w3_mlp", "W4": "w4_textd",
            "W5": "w5_predict", "W6": "w6_convnet"}
-ORDER = ("tidu", "tidu jit", "numpy", "torch", "jax jit")
+ORDER = ("tidu", "tidu unchecked", "tidu jit", "numpy", "torch", "jax jit")
 
 
 def time_rounds(w: Workload, rounds: int) -> dict:
