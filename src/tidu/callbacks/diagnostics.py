@@ -26,6 +26,8 @@ epoch:
 The layers' outputs are caught by wrapping each leaf layer's ``forward`` for the duration of
 training (on the instance; put back at ``on_train_end``), only during training batches, not
 validation. :func:`diagnose` runs the same on one batch outside ``fit`` (``tidu diagnose``).
+Under ``compile(jit_compile=True)`` the compiled step does not call the layers' ``forward``,
+so the activation columns stay empty; the gradient, weight and update columns are filled.
 
 >>> import numpy as np, tidu
 >>> from tidu.nn import Dense

@@ -70,7 +70,7 @@ def plot_misclassified(x, y_true, y_pred, class_names=None, max_images: int = 16
         The Figure, one axes per image shown (one with a note when there is no mistake).
     """
     wrong = misclassified(y_true, y_pred)
-    if len(wrong) and len(wrong) and wrong.max() >= len(x):
+    if len(wrong) and wrong.max() >= len(x):
         raise ShapeError(f"plot_misclassified: {len(x)} images but {len(labels_of(y_true))} "
                          "labels")
     t, p = labels_of(y_true), labels_of(y_pred)
