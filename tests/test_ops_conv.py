@@ -232,3 +232,21 @@ def test_bad_arguments():
         F.conv_transpose2d(x, w, stride=2, output_padding=2)
     with pytest.raises(ValueError, match="data_format"):
         F.conv2d(x, w, data_format="NHWC")
+
+
+@pytest.mark.parametrize("kw", [dict(stride=2, padding=1), dict(groups=2, padding="same"),
+                                dict(groups=4, dilation=2)])
+def test_chunks_of_the_batch_give_the_same_results(kw, monkeypatch, torch_check):
+    """The kernels work on a few images at a time; one image per chunk changes nothing."""
+    from tidu.ops import _conv_kernels
+
+    monkeypatch.setattr(_conv_kernels, "CHUNK_BYTES", 1)
+    rng = np.random.default_rng(5)
+    g = kw.get("groups", 1)
+    arrays = [rng.standard_normal((5, 4, 7, 6)), rng.standard_normal((8, 4 // g, 3, 3)),
+              rng.standard_normal(8)]
+    torch_check(lambda *a: F.conv2d(*a, **kw), lambda *a: TF.conv2d(*a, **kw), arrays)
+    x = rng.standard_normal((3, 8, 7, 6))
+    w = rng.standard_normal((8, 4 // g, 3, 3))
+    torch_check(lambda *a: F.conv_transpose2d(*a, stride=2, groups=g),
+                lambda *a: TF.conv_transpose2d(*a, stride=2, groups=g), [x, w])

@@ -8,7 +8,10 @@ offset (a Python loop over the few kernel offsets, never over pixels) into
 ``(groups, N * out_pixels, kernel_size * C // groups)``, which one (batched) matmul multiplies
 by the kernel matrix. The two gradients are the same product turned around: the kernel
 gradient is ``columns^T @ g`` and the input gradient is ``g @ kernel^T`` scattered back by
-kernel offset (col2im).
+kernel offset (col2im). All three work on a few images at a time (``CHUNK_BYTES`` of columns),
+so that the columns are never held whole nor kept for the backward pass: a convolution needs
+little more memory than its input and output. Depthwise convolutions (one input channel per
+group) skip the columns: a multiply-add of strided windows per kernel offset.
 """
 
 from __future__ import annotations
@@ -103,20 +106,24 @@ def kernel_matrix(w, groups: int, dtype):
     return xp.asarray(w.reshape(groups, math.prod(k) * cg, o // groups), dtype=dtype)
 
 
-def _from_groups(y, n: int, out: tuple):
-    """(G, M, Og) to channels-last (N, *out, G * Og)."""
-    g, m, og = y.shape
-    y = y[0] if g == 1 else y.transpose(1, 0, 2).reshape(m, g * og)
-    return y.reshape(n, *out, g * og)
+CHUNK_BYTES = 4 << 20
+"""The columns of one chunk of the batch stay about this size: the memory of a convolution
+stays near that of its input and output, and each chunk's columns are still in cache when the
+matmul reads them. Nothing is kept between forward and backward but the input."""
 
 
-def _to_groups(gy, groups: int):
-    """Channels-last (N, *out, O) to (G, M, Og)."""
+def _chunks(n: int, per_image: int) -> list:
+    step = max(1, CHUNK_BYTES // max(per_image, 1))
+    return [(a, min(a + step, n)) for a in range(0, n, step)]
+
+
+def _rows(gy, a: int, b: int, groups: int):
+    """Images a..b of channels-last ``gy`` (N, *out, O) as (G, M, O // G)."""
     o = gy.shape[-1]
-    m = gy.size // o if o else 0
+    g2 = gy[a:b].reshape(-1, o)
     if groups == 1:
-        return gy.reshape(1, m, o)
-    return xp.moveaxis(gy.reshape(m, groups, o // groups), 1, 0)
+        return g2[None]
+    return g2.reshape(-1, groups, o // groups).transpose(1, 0, 2)
 
 
 def _offsets(geo: Geometry):
@@ -173,46 +180,55 @@ def _dw_weight_grad(x, gy, w_shape, geo: Geometry, dtype):
     return dw.reshape(w_shape)
 
 
-def _mm(a, b):
-    """Stacked (G, ...) products; one group as a plain 2-D BLAS call (no stacked loop)."""
-    return (a[0] @ b[0])[None] if a.shape[0] == 1 else xp.matmul(a, b)
-
-
-def conv_forward(x, w, bias, geo: Geometry, keep_cols: bool):
-    """Channels-last output (N, *out, O) of x (N, *S, C) with kernel w (*k, Cg, O); also the
-    columns when ``keep_cols`` (for the kernel gradient)."""
+def conv_forward(x, w, bias, geo: Geometry):
+    """Channels-last output (N, *out, O) of x (N, *S, C) with kernel w (*k, Cg, O)."""
     dtype = xp.result_type(x.dtype, w.dtype)
     if _depthwise(geo, w.shape[-2]):
         y = _dw_forward(x, w, geo, dtype)
-        if bias is not None:
-            y += bias.astype(dtype, copy=False)
-        return y, None
-    cols = columns(x, geo, dtype)
-    y = _mm(cols, kernel_matrix(w, geo.groups, dtype))
-    y = _from_groups(y, x.shape[0], geo.out)
+    else:
+        n, g = x.shape[0], geo.groups
+        wm = kernel_matrix(w, g, dtype)  # (G, K * Cg, Og)
+        pix, o = math.prod(geo.out), w.shape[-1]
+        y = xp.empty((n * pix, o), dtype=dtype)
+        for a, b in _chunks(n, pix * w.shape[-2] * math.prod(geo.kernel) * g * y.itemsize):
+            cols = columns(x[a:b], geo, dtype)
+            if g == 1:
+                xp.matmul(cols[0], wm[0], out=y[a * pix:b * pix])
+            else:
+                y[a * pix:b * pix] = xp.matmul(cols, wm).transpose(1, 0, 2).reshape(-1, o)
+        y = y.reshape(n, *geo.out, o)
     if bias is not None:
         y += bias.astype(dtype, copy=False)
-    return y, (cols if keep_cols else None)
+    return y
 
 
 def conv_input_grad(gy, w, size: tuple, geo: Geometry):
     """The gradient with respect to the input (N, *size, C): ``g @ kernel^T``, col2im."""
     dtype = xp.result_type(gy.dtype, w.dtype)
     if _depthwise(geo, w.shape[-2]):
-        dx = _dw_input_grad(gy, w, size, geo, dtype)
-        return _crop(dx, size, geo)
-    n, g = gy.shape[0], geo.groups
-    wm = kernel_matrix(w, g, dtype)  # (G, K * Cg, Og)
-    dcols = _mm(_to_groups(gy, g), wm.transpose(0, 2, 1))  # (G, M, K * Cg)
-    cg = w.shape[-2]
-    dcols = dcols.reshape(g, n, *geo.out, *geo.kernel, cg)
+        return _crop(_dw_input_grad(gy, w, size, geo, dtype), size, geo)
+    n, g, cg = gy.shape[0], geo.groups, w.shape[-2]
+    wt = kernel_matrix(w, g, dtype).transpose(0, 2, 1)  # (G, Og, K * Cg)
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(size, geo.pads))
-    dx = xp.zeros((n, *padded, g * cg), dtype=dtype)
-    dst = _grouped(dx, g)
+    pad = padded != tuple(size)
+    dx = xp.empty((n, *size, g * cg), dtype=dtype)
     lead = (slice(None),) * (2 + len(geo.out))
-    for off in _offsets(geo):
-        dst[(slice(None), slice(None), *_windows(geo, off))] += dcols[lead + off]
-    return _crop(dx, size, geo)
+    per_image = math.prod(geo.out) * math.prod(geo.kernel) * cg * g * dx.itemsize
+    for a, b in _chunks(n, per_image):
+        gc = _rows(gy, a, b, g)
+        dcols = (gc[0] @ wt[0])[None] if g == 1 else xp.matmul(gc, wt)
+        dcols = dcols.reshape(g, b - a, *geo.out, *geo.kernel, cg)
+        if pad:
+            part = xp.zeros((b - a, *padded, g * cg), dtype=dtype)
+        else:
+            part = dx[a:b]
+            part.fill(0)
+        dst = _grouped(part, g)
+        for off in _offsets(geo):
+            dst[(slice(None), slice(None), *_windows(geo, off))] += dcols[lead + off]
+        if pad:
+            dx[a:b] = _crop(part, size, geo)
+    return dx
 
 
 def _crop(dx, size, geo: Geometry):
@@ -222,15 +238,22 @@ def _crop(dx, size, geo: Geometry):
     return dx
 
 
-def conv_weight_grad(x, gy, w_shape: tuple, geo: Geometry, cols=None):
-    """The gradient with respect to the canonical kernel (*k, Cg, O): ``columns^T @ g``."""
+def conv_weight_grad(x, gy, w_shape: tuple, geo: Geometry):
+    """The gradient with respect to the canonical kernel (*k, Cg, O): ``columns^T @ g``,
+    summed over chunks of the batch."""
     dtype = xp.result_type(x.dtype, gy.dtype)
     if _depthwise(geo, w_shape[-2]):
         return _dw_weight_grad(x, gy, w_shape, geo, dtype)
-    if cols is None:
-        cols = columns(x, geo, dtype)
-    g = geo.groups
-    dw = _mm(cols.transpose(0, 2, 1), _to_groups(gy, g).astype(dtype, copy=False))
+    g, n = geo.groups, x.shape[0]
     *k, cg, o = w_shape
+    dw = xp.zeros((g, math.prod(k) * cg, o // g), dtype=dtype)
+    per_image = math.prod(geo.out) * math.prod(k) * cg * g * dw.itemsize
+    for a, b in _chunks(n, per_image):
+        cols = columns(x[a:b], geo, dtype)
+        gc = _rows(gy, a, b, g).astype(dtype, copy=False)
+        if g == 1:
+            dw[0] += cols[0].T @ gc[0]
+        else:
+            dw += xp.matmul(cols.transpose(0, 2, 1), gc)
     dw = dw.reshape(g, *k, cg, o // g)
     return xp.moveaxis(dw, 0, -2).reshape(w_shape)

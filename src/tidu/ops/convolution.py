@@ -110,12 +110,9 @@ class Conv(Function):
 
     def forward(self, x, w, b, cfg: Config, out=None):
         _check(x, w, cfg)
-        from ..autograd import is_grad_enabled
-
         self.cfg, self.xc, self.wc = cfg, _data_in(x, cfg), _kernel_in(w, cfg)
         self.geo = _geometry(self.xc.shape[1:-1], self.wc.shape[:-2], cfg, out)
-        y, self.cols = K.conv_forward(self.xc, self.wc, b, self.geo, is_grad_enabled())
-        return _data_out(y, cfg)
+        return _data_out(K.conv_forward(self.xc, self.wc, b, self.geo), cfg)
 
     def backward(self, g):
         cfg, gc = self.cfg, _data_in(g, self.cfg)
@@ -123,8 +120,7 @@ class Conv(Function):
         if self.needs_grad[0]:
             dx = _data_out(K.conv_input_grad(gc, self.wc, self.xc.shape[1:-1], self.geo), cfg)
         if self.needs_grad[1]:
-            dw = _kernel_out(K.conv_weight_grad(self.xc, gc, self.wc.shape, self.geo,
-                                                self.cols), cfg)
+            dw = _kernel_out(K.conv_weight_grad(self.xc, gc, self.wc.shape, self.geo), cfg)
         if self.needs_grad[2]:
             db = gc.sum(axis=tuple(range(gc.ndim - 1)))
         return dx, dw, db
@@ -159,7 +155,7 @@ class ConvInput(Function):
         cfg, ac = self.cfg, _data_in(a, self.cfg)
         dg = dw = None
         if self.needs_grad[0]:
-            dg = _data_out(K.conv_forward(ac, self.wc, None, self.geo, False)[0], cfg)
+            dg = _data_out(K.conv_forward(ac, self.wc, None, self.geo), cfg)
         if self.needs_grad[1]:
             dw = _kernel_out(K.conv_weight_grad(ac, self.gc, self.wc.shape, self.geo), cfg)
         return dg, dw, None
@@ -187,7 +183,7 @@ class ConvWeight(Function):
         if self.needs_grad[0]:
             dx = _data_out(K.conv_input_grad(self.gc, bc, self.xc.shape[1:-1], self.geo), cfg)
         if self.needs_grad[1]:
-            dg = _data_out(K.conv_forward(self.xc, bc, None, self.geo, False)[0], cfg)
+            dg = _data_out(K.conv_forward(self.xc, bc, None, self.geo), cfg)
         return dx, dg, None
 
     @staticmethod
