@@ -66,10 +66,6 @@ def _reduced(pshape) -> tuple:
     return tuple(i for i, s in enumerate(pshape) if s == 1)
 
 
-def _param(p, pshape):
-    return None if p is None else p.reshape(pshape)
-
-
 def _count(shape, axes) -> int:
     return math.prod(shape[a] for a in axes)
 
