@@ -155,6 +155,7 @@ def test_a_saved_model_predicts_the_same(tmp_path):
 @pytest.mark.parametrize("name", sorted(TORCH))
 def test_torch_style_layers_match_torch_nn(name):
     ours, theirs = TORCH[name]
+    assert repr(ours) == repr(theirs)
     shape = (2, 3, 9, 8) if "1d" not in name else (2, 3, 9)
     x = RNG.permutation(int(np.prod(shape))).reshape(shape) * 0.1  # distinct: no ties
     a, t = tidu.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)

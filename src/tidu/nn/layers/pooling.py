@@ -245,7 +245,6 @@ def _torch_rank(layer: Module, shape, nsp: int) -> tuple:
 
 class _TorchPooling(Module):
     nsp = 2
-    op = "max_pool"
 
     def _geometry(self, shape):
         shape = _torch_rank(self, shape, self.nsp)
@@ -262,10 +261,8 @@ class _TorchPooling(Module):
     def compute_output_shape(self, input_shape) -> tuple:
         return self._geometry(input_shape)
 
-    def extra_repr(self) -> str:
-        extra = f", dilation={self.dilation}" if hasattr(self, "return_indices") else ""
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, "
-                f"padding={self.padding}{extra}, ceil_mode={self.ceil_mode}")
+    def extra_repr(self) -> str:  # PyTorch's
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class _TorchMax(_TorchPooling):
@@ -277,6 +274,9 @@ class _TorchMax(_TorchPooling):
         self.stride = kernel_size if stride is None else stride
         self.return_indices, self.ceil_mode = bool(return_indices), bool(ceil_mode)
         self._geometry((1, 1) + (10**9,) * self.nsp)  # check the arguments now
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, dilation={self.dilation}, ceil_mode={self.ceil_mode}"
 
     def forward(self, x):
         self._geometry(x.shape)
@@ -320,6 +320,11 @@ class AvgPool1d(_TorchAvg):
     """PyTorch's nn.AvgPool1d on (N, C, L)."""
 
     nsp = 1
+
+    def extra_repr(self) -> str:  # PyTorch shows its 1-tuples here
+        one = [(v,) if isinstance(v, int) else tuple(v)
+               for v in (self.kernel_size, self.stride, self.padding)]
+        return f"kernel_size={one[0]}, stride={one[1]}, padding={one[2]}"
 
 
 class AvgPool2d(_TorchAvg):

@@ -241,6 +241,7 @@ class Upsample(Module):
             raise type(e)(f"{self.name}: {e}") from None
 
     def extra_repr(self) -> str:
+        f = self.scale_factor
         what = f"size={self.size}" if self.size is not None else \
-            f"scale_factor={self.scale_factor}"
+            f"scale_factor={float(f) if isinstance(f, int | float) else tuple(map(float, f))}"
         return f"{what}, mode={self.mode!r}"
