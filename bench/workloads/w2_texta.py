@@ -54,7 +54,7 @@ def build_torch(X, Y, iters):
             with torch.no_grad():
                 w.sub_(LR * w.grad)
                 b.sub_(LR * b.grad)
-        return float(cost)
+        return cost.item()
     return run
 
 
