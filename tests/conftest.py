@@ -8,6 +8,9 @@ import torch
 
 import tidu
 
+# scripts that tests launch with mpirun: not test modules (importing one would run it)
+collect_ignore = ["distributed_scripts"]
+
 
 def compare_with_torch(tidu_fn, torch_fn, arrays, seed: int = 0, rtol=1e-9, atol=1e-11):
     """Check ``tidu_fn`` against ``torch_fn`` on float64 copies of ``arrays``.
