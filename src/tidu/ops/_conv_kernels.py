@@ -106,7 +106,7 @@ def kernel_matrix(w, groups: int, dtype):
     return xp.asarray(w.reshape(groups, math.prod(k) * cg, o // groups), dtype=dtype)
 
 
-CHUNK_BYTES = 4 << 20
+CHUNK_BYTES = 8 << 20
 """The columns of one chunk of the batch stay about this size: the memory of a convolution
 stays near that of its input and output, and each chunk's columns are still in cache when the
 matmul reads them. Nothing is kept between forward and backward but the input."""
