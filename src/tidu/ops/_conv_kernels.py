@@ -251,8 +251,9 @@ def conv_weight_grad(x, gy, w_shape: tuple, geo: Geometry):
     for a, b in _chunks(n, per_image):
         cols = columns(x[a:b], geo, dtype)
         gc = _rows(gy, a, b, g).astype(dtype, copy=False)
-        if g == 1:
-            dw[0] += cols[0].T @ gc[0]
+        if g == 1:  # the longer side of dw as the product's rows: OpenBLAS threads split
+            # those, and a skinny split (9 x 32 for a 3x3 kernel on one channel) can stall
+            dw[0] += cols[0].T @ gc[0] if dw.shape[1] >= dw.shape[2] else (gc[0].T @ cols[0]).T
         else:
             dw += xp.matmul(cols.transpose(0, 2, 1), gc)
     dw = dw.reshape(g, *k, cg, o // g)
