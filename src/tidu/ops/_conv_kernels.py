@@ -214,18 +214,24 @@ def conv_input_grad(gy, w, size: tuple, geo: Geometry):
     dx = xp.empty((n, *size, g * cg), dtype=dtype)
     lead = (slice(None),) * (2 + len(geo.out))
     per_image = math.prod(geo.out) * math.prod(geo.kernel) * cg * g * dx.itemsize
+    wc = w.astype(dtype, copy=False)
     for a, b in _chunks(n, per_image):
         gc = _rows(gy, a, b, g)
-        dcols = (gc[0] @ wt[0])[None] if g == 1 else xp.matmul(gc, wt)
-        dcols = dcols.reshape(g, b - a, *geo.out, *geo.kernel, cg)
         if pad:
             part = xp.zeros((b - a, *padded, g * cg), dtype=dtype)
         else:
             part = dx[a:b]
             part.fill(0)
-        dst = _grouped(part, g)
-        for off in _offsets(geo):
-            dst[(slice(None), slice(None), *_windows(geo, off))] += dcols[lead + off]
+        if g == 1:  # one product per kernel offset into a contiguous buffer, then its add
+            tmp = xp.empty((gc.shape[1], cg), dtype=dtype)
+            for off in _offsets(geo):
+                xp.matmul(gc[0], wc[off].T, out=tmp)
+                part[(slice(None), *_windows(geo, off))] += tmp.reshape(b - a, *geo.out, cg)
+        else:
+            dcols = xp.matmul(gc, wt).reshape(g, b - a, *geo.out, *geo.kernel, cg)
+            dst = _grouped(part, g)
+            for off in _offsets(geo):
+                dst[(slice(None), slice(None), *_windows(geo, off))] += dcols[lead + off]
         if pad:
             dx[a:b] = _crop(part, size, geo)
     return dx
