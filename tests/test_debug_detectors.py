@@ -53,6 +53,12 @@ def test_text_a_cost_with_column_labels_warns_with_shapes_and_fix():
     assert cost.shape == ()
 
 
+def test_text_a_cost_warns_by_default_without_watch():
+    with pytest.warns(BroadcastWarning, match=f"made a \\({M}, {M}\\) matrix"):
+        logistic((M, 1))
+    quiet(lambda: logistic((1, M)).backward())
+
+
 def test_vector_labels_against_column_predictions_warn():
     with tidu.debug.watch(), pytest.warns(BroadcastWarning, match=r"A\.reshape\(-1\)"):
         logistic((M,), column=True)

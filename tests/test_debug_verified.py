@@ -87,6 +87,14 @@ def test_fit_with_verify_stops_at_a_wrong_custom_backward_and_names_it():
     assert Function.__dict__["apply"] is tidu.debug.verified.__globals__["_ORIGINAL"]
 
 
+def test_fit_verify_argument_catches_the_wrong_backward():
+    x, y = data()
+    with pytest.raises(VerificationError, match="backward of BadTanh is wrong"):
+        model(BadTanh).fit(x, y, epochs=1, batch_size=32, verbose=0, verify=0.1)
+    model(GoodTanh).fit(x, y, epochs=1, batch_size=32, verbose=0, verify=True)
+    assert Function.__dict__["apply"] is tidu.debug.verified.__globals__["_ORIGINAL"]
+
+
 def test_fit_with_verify_passes_on_correct_operations_and_counts():
     x, y = data()
     cb = tidu.debug.Verify(rate=1.0)

@@ -10,7 +10,7 @@
   ``from_logits=True`` loss or logits to a probability loss, all-constant weights (Text C's
   symmetry), a loss that keeps growing (:class:`WatchLoss`, :class:`LossWatcher`), dropout
   still on while evaluating under ``tidu.no_grad()``.
-* :func:`watch`: run the operation-level detectors on every operation (a debugging aid).
+* :func:`watch`: kept for older code; the operation-level detector is on by default.
 """
 
 from __future__ import annotations

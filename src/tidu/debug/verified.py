@@ -33,7 +33,6 @@ from .._shapes import sum_to
 from ..autograd import Function
 from ..errors import GradientError
 from ..tensor import Tensor
-from .detectors import square_broadcast
 
 _PKG = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _F64 = np.dtype("float64")
@@ -261,7 +260,6 @@ class Verifier:
 class _Active:
     verifier: Verifier | None = None
     watching = 0  # depth of tidu.debug.watch()
-    binary: tuple = ()
 
 
 _ORIGINAL = Function.__dict__["apply"]
@@ -281,9 +279,6 @@ def _checked_backward(verifier, out, node, g):
 
 def _verified_apply(cls, *args, **kwargs):
     out = _ORIGINAL.__func__(cls, *args, **kwargs)
-    if cls in _Active.binary and len(args) == 2:
-        square_broadcast(cls.__name__.lower(), args[0], args[1],
-                         tuple(getattr(out, "shape", ())))
     v = _Active.verifier
     node = getattr(out, "_node", None)
     if v is None or node is None or type(node) is not cls:
@@ -296,9 +291,6 @@ def _verified_apply(cls, *args, **kwargs):
 
 
 def _install() -> None:
-    from ..ops.elementwise import Add, Div, Mul, Sub
-
-    _Active.binary = (Add, Sub, Mul, Div)
     Function.apply = classmethod(_verified_apply)
 
 
@@ -309,9 +301,9 @@ def _uninstall() -> None:
 
 @contextlib.contextmanager
 def watch():
-    """Context manager: run the operation-level mistake detectors (a vector broadcast with a
-    row or a column into a square matrix) on every arithmetic operation, e.g. around a
-    hand-written cost. Verified mode runs them too."""
+    """Context manager around a hand-written cost, kept for older code: the operation-level
+    detector (a vector broadcast with a row or a column into a square matrix) now runs on
+    every add/sub/mul/div by default (``tidu.ops.elementwise``)."""
     if _Active.verifier is None and not _Active.watching:
         _install()
     _Active.watching += 1

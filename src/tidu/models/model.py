@@ -188,7 +188,7 @@ class Model(KerasStyle, nn.Module):
             validation_data=None, shuffle: bool = True, initial_epoch: int = 0,
             seed: int | None = None, *, sample_weight=None, class_weight=None,
             steps_per_epoch: int | None = None, validation_steps: int | None = None,
-            validation_freq=1) -> History:
+            validation_freq=1, verify: float | bool | None = None) -> History:
         """Train for ``epochs`` passes over (x, y) in mini-batches.
 
         Args:
@@ -216,6 +216,9 @@ class Model(KerasStyle, nn.Module):
             validation_steps: batches of a validation generator per evaluation.
             validation_freq: validate after every ``n``-th epoch (an int), or after the
                 epochs (1-based) in a list.
+            verify: verified mode (:func:`tidu.debug.verified`) during training: each
+                operation's backward is checked against float64 finite differences on this
+                fraction of its calls (True: 0.1); a wrong one raises VerificationError.
             seed: reseed tidu's generator first (``tidu.manual_seed(seed)``, for any lazy
                 weight creation), then at the start of each epoch ``e`` from ``[seed, e]``
                 (``tidu.random.seed_epoch``): epoch ``e``'s shuffle order and dropout masks
@@ -261,6 +264,10 @@ class Model(KerasStyle, nn.Module):
         steps = source.steps
         history = History()
         user = list(callbacks or [])
+        if verify:
+            from ..debug import Verify
+
+            user.append(Verify(rate=0.1 if verify is True else float(verify)))
         cbs = [*(c for c in user if not getattr(c, "runs_last", False)), history,
                *(c for c in user if getattr(c, "runs_last", False))]
         if verbose:
