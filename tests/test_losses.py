@@ -337,7 +337,7 @@ def test_get_resolves_instances_classes_configs_and_functions():
     wrapped = L.get(cubic)
     assert isinstance(wrapped, L.LossFunctionWrapper) and wrapped.name == "cubic"
     x = tidu.tensor(np.array([[2.0], [3.0]]), requires_grad=True)
-    out = wrapped(np.array([1, 1]), x)
+    out = wrapped(np.array([[1], [1]]), x)  # labels shaped as the predictions
     assert float(out) == pytest.approx((1 + 8) / 2)
     out.backward()
     np.testing.assert_allclose(x.grad.numpy(), [[1.5], [6.0]])
