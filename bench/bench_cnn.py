@@ -7,7 +7,7 @@ eager loop (NCHW, ``CrossEntropyLoss`` on logits). The epochs are interleaved in
 each framework's median over ``--repeats`` epochs is reported with the ratio tidu / PyTorch,
 the GFLOP/s each reaches (the step's multiply-adds counted analytically) against the
 machine's float32 matmul rate, and each one's peak memory (resident set size, measured in a
-separate process per framework).
+separate process per framework, VmHWM from /proc).
 
 Run: python bench/bench_cnn.py [--repeats 3] [--images 60000] [--threads 2]
 """
@@ -116,14 +116,16 @@ def torch_setup(x, y, threads: int):
 
 def peak_memory(framework: str, images: int, threads: int) -> float:
     """MiB of peak resident memory of a fresh process that trains one epoch."""
-    code = (f"import sys, resource; sys.path.insert(0, {os.path.dirname(__file__)!r}); "
+    code = (f"import sys; sys.path.insert(0, {os.path.dirname(__file__)!r}); "
             f"import bench_cnn as b; x, y = b.data({images}); "
             f"f = b.tidu_setup(x, y) if {framework!r} == 'tidu' else "
             f"b.torch_setup(x, y, {threads}); f(); "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+            "print([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0])")
+    # VmHWM, the process's own high-water mark (ru_maxrss can start from the parent's RSS
+    # at fork, which made every framework read the same)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
-    return int(out.split()[-1]) / 1024
+    return int(out.split()[-2]) / 1024
 
 
 def main(argv=None):
