@@ -48,6 +48,18 @@ def _eps(value, what: str, layer: str) -> float:
     return value
 
 
+def _keras_affine(layer, epsilon, center, scale, beta_initializer, gamma_initializer,
+                  beta_regularizer, gamma_regularizer) -> None:
+    """Set the options Keras's normalization layers share: epsilon, the learned offset
+    (beta, ``center``) and scale (gamma, ``scale``) with their initializers and regularizers."""
+    layer.epsilon = _eps(epsilon, "epsilon", layer.name)
+    layer.center, layer.scale = bool(center), bool(scale)
+    layer.beta_initializer = initializers.get(beta_initializer)
+    layer.gamma_initializer = initializers.get(gamma_initializer)
+    layer.beta_regularizer = regularizers.get(beta_regularizer)
+    layer.gamma_regularizer = regularizers.get(gamma_regularizer)
+
+
 def _axis(axis, ndim: int, layer: str, shape) -> int:
     if isinstance(axis, bool) or not isinstance(axis, int):
         raise TypeError(f"{layer}: axis must be an int, got {axis!r}")
@@ -104,14 +116,10 @@ class BatchNormalization(Module):
         self.momentum = _eps(momentum, "momentum", self.name)
         if self.momentum > 1:
             raise ValueError(f"{self.name}: momentum must be in [0, 1], got {momentum}")
-        self.epsilon = _eps(epsilon, "epsilon", self.name)
-        self.center, self.scale = bool(center), bool(scale)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
+        _keras_affine(self, epsilon, center, scale, beta_initializer, gamma_initializer,
+                      beta_regularizer, gamma_regularizer)
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
         self.gamma = self.beta = self.moving_mean = self.moving_variance = None
         self._channel_axis = None
         if input_shape is not None:
@@ -177,12 +185,8 @@ class LayerNormalization(Module):
         if not axes or any(isinstance(a, bool) or not isinstance(a, int) for a in axes):
             raise TypeError(f"{self.name}: axis must be an int or a list of ints, got {axis!r}")
         self.axis = axis
-        self.epsilon = _eps(epsilon, "epsilon", self.name)
-        self.center, self.scale = bool(center), bool(scale)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        _keras_affine(self, epsilon, center, scale, beta_initializer, gamma_initializer,
+                      beta_regularizer, gamma_regularizer)
         self.gamma = self.beta = None
         self._axes = None
         if input_shape is not None:
@@ -244,12 +248,8 @@ class GroupNormalization(Module):
         if isinstance(axis, bool) or not isinstance(axis, int):
             raise TypeError(f"{self.name}: axis must be an int, got {axis!r}")
         self.axis = axis
-        self.epsilon = _eps(epsilon, "epsilon", self.name)
-        self.center, self.scale = bool(center), bool(scale)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        _keras_affine(self, epsilon, center, scale, beta_initializer, gamma_initializer,
+                      beta_regularizer, gamma_regularizer)
         self.gamma = self.beta = None
         self._channel_axis = None
         if input_shape is not None:
