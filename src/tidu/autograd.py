@@ -24,6 +24,7 @@ from .errors import GradientError, ShapeError
 from .safety import _State, check_gradients, check_versions, creation_site, run_hooks
 
 xp = backend.xp
+_ARRAY_TYPES = backend.ARRAY_TYPES
 Tensor = None  # bound by tidu.tensor at import (the engine and Tensor know each other)
 
 
@@ -152,12 +153,18 @@ class Function:
         try:
             out = fn.forward(*datas, **kwargs)
         except ValueError as e:
+            if backend.mixed(datas):
+                raise backend.mixed_error(cls.__name__.lower(), datas) from e
             if isinstance(e, ShapeError):
                 raise
             shapes = ", ".join(str(getattr(d, "shape", "scalar")) for d in datas)
             raise ShapeError(f"{cls.__name__.lower()}: inputs of shapes {shapes}: {e}") from e
-        if type(out) is not xp.ndarray:
-            out = xp.asarray(out)
+        except TypeError as e:
+            if backend.mixed(datas):
+                raise backend.mixed_error(cls.__name__.lower(), datas) from e
+            raise
+        if type(out) is not xp.ndarray and type(out) not in _ARRAY_TYPES:
+            out = _as_output(out, datas)
         if out.dtype is _F64 and backend.default_float is not xp.float64 and not cls.exact_dtype:
             out = _narrow(datas, out)
         if _GradMode.enabled:
@@ -182,6 +189,14 @@ class Function:
         self._freed = True
 
 
+def _as_output(out, datas):
+    """A forward's scalar result as an array on the device of its first array input."""
+    for d in datas:
+        if type(d) in _ARRAY_TYPES:
+            return backend.asarray_like(out, d)
+    return xp.asarray(out)
+
+
 def _check_root(t, grad):
     if not isinstance(t, Tensor):
         raise TypeError(f"backward/grad expects Tensors, got {type(t).__name__}")
@@ -198,7 +213,7 @@ def _check_root(t, grad):
                 "gradient=<array of the same shape> or reduce the output (e.g. .sum())"
             )
         return xp.ones_like(t.data)
-    g = grad.data if isinstance(grad, Tensor) else xp.asarray(grad)
+    g = grad.data if isinstance(grad, Tensor) else backend.asarray_like(grad, t.data)
     if g.shape != t.shape:
         raise ShapeError(f"backward: the output gradient has shape {g.shape} but the output "
                          f"has shape {t.shape}")
@@ -249,7 +264,7 @@ def run_backward(roots, grads, retain_graph=False, targets=None):
             g = run_hooks(t, g)
         if want is not None:
             if id(t) in want:
-                found[id(t)] = found[id(t)] + g if id(t) in found else xp.array(g)
+                found[id(t)] = found[id(t)] + g if id(t) in found else g.copy()
         elif t._node is None or t._retain:
             # ``.grad`` must own a fresh, writable array: ``g`` may be a read-only broadcast
             # view, the caller's output gradient, or shared with another input (Add hands one
@@ -257,7 +272,7 @@ def run_backward(roots, grads, retain_graph=False, targets=None):
             if t.grad is not None:
                 stored = t.grad.data + g
             elif id(g) in handed or not (g.flags.owndata and g.flags.writeable):
-                stored = xp.array(g)
+                stored = g.copy()
             else:
                 stored = g
             handed.add(id(stored))
@@ -281,8 +296,8 @@ def run_backward(roots, grads, retain_graph=False, targets=None):
         for p, pg in zip(node.inputs, in_grads):
             if p is None or pg is None:
                 continue
-            if type(pg) is not xp.ndarray:
-                pg = xp.asarray(pg)
+            if type(pg) is not xp.ndarray and type(pg) not in _ARRAY_TYPES:
+                pg = backend.asarray_like(pg, p.data)
             if pg.shape != p.data.shape:
                 pg = sum_to(pg, p.data.shape, node.name)
             if pg.dtype != p.data.dtype:
@@ -311,7 +326,8 @@ def _graph_hooks(t, g):
     for hook in list(t._hooks):
         out = hook(g)
         if out is not None:
-            g = out if isinstance(out, Tensor) else Tensor._make(xp.asarray(out), False, None)
+            g = out if isinstance(out, Tensor) else Tensor._make(
+                backend.asarray_like(out, g.data), False, None)
     return g
 
 
@@ -375,7 +391,7 @@ def _run_backward_graph(roots, grads, retain_graph=True, targets=None):
                 if p is None or pg is None:
                     continue
                 if not isinstance(pg, Tensor):
-                    pg = Tensor._make(xp.asarray(pg), False, None)
+                    pg = Tensor._make(backend.asarray_like(pg, p.data), False, None)
                 if pg.shape != p.data.shape:
                     try:
                         pg = ops.sum_to_like(pg, p)

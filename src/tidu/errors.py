@@ -13,3 +13,7 @@ class ShapeError(TiduError, ValueError):
 
 class GradientError(TiduError, RuntimeError):
     """A gradient that cannot be computed: freed graph, integer tensor, non-scalar output."""
+
+
+class DeviceError(TiduError, RuntimeError):
+    """Operands on different devices, or a device that is not available (names each one)."""

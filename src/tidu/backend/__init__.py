@@ -1,12 +1,28 @@
-"""The array namespace tidu computes with.
+"""The array namespace tidu computes with, and the devices arrays live on.
 
-Every op reaches arrays through ``xp`` (NumPy today). A CuPy backend will bind ``xp`` to
-``cupy``; code that never names ``numpy`` directly carries over unchanged.
+Every op reaches arrays through ``xp`` (NumPy). An array on another device (a CuPy array on a
+GPU) passes through the same NumPy calls, which NumPy hands to the array's own library; see
+:mod:`tidu.backend.device`. Creation from nothing asks :func:`namespace` for an input's library.
 """
 
 from __future__ import annotations
 
 import numpy
+
+from .device import (
+    ARRAY_TYPES,
+    CPU,
+    Device,
+    cuda_available,
+    device,
+    device_of,
+    is_array,
+    mixed,
+    mixed_error,
+    namespace,
+    to_device,
+    to_host,
+)
 
 xp = numpy
 """The array module in use (NumPy)."""
@@ -14,6 +30,14 @@ xp = numpy
 default_float = numpy.float32
 """dtype given to tensors built from Python floats and lists, and the floating dtype that
 integers are promoted to (float32, as in Keras and PyTorch); see :func:`set_default_dtype`."""
+
+
+__all__ = [
+    "ARRAY_TYPES", "CPU", "Device", "as_array", "asarray_like", "cuda_available",
+    "default_float", "device", "device_of", "expit", "get_default_dtype", "is_array",
+    "is_floating", "mixed", "mixed_error", "namespace", "set_default_dtype", "softplus",
+    "to_device", "to_host", "xp",
+]
 
 
 def set_default_dtype(dtype) -> None:
@@ -43,6 +67,8 @@ def as_array(data, dtype=None):
     Python floats and lists of floats become ``default_float``; NumPy arrays keep their dtype
     unless ``dtype`` is given; Python ints and bools keep integer/boolean dtypes.
     """
+    if type(data) in ARRAY_TYPES and type(data) is not numpy.ndarray:
+        return data if dtype is None else data.astype(dtype, copy=False)
     if dtype is not None:
         return xp.asarray(data, dtype=dtype)
     if isinstance(data, xp.ndarray):
@@ -51,6 +77,17 @@ def as_array(data, dtype=None):
     if arr.dtype == xp.float64 and not isinstance(data, xp.generic):
         arr = arr.astype(default_float)
     return arr
+
+
+def asarray_like(value, like, dtype=None):
+    """``value`` (scalar, list or array) as an array on the device of the array ``like``."""
+    if type(like) is numpy.ndarray:
+        return numpy.asarray(value, dtype=dtype)
+    if type(value) is type(like):
+        return value if dtype is None else value.astype(dtype, copy=False)
+    if not is_array(value):
+        value = numpy.asarray(value, dtype=dtype)
+    return to_device(value, device_of(like))
 
 
 def is_floating(dtype) -> bool:
