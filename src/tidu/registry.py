@@ -89,13 +89,45 @@ def define_kind(kind: str, **spec) -> Kind:
     return k
 
 
+# The modules that declare each kind (or, for layers, define tidu's built-in Module
+# subclasses). ``import tidu`` is lazy: they are imported when a kind is first looked up.
+_DEFINED_IN = {
+    "layer": ("tidu.nn", "tidu.models", "tidu.keras"),
+    "loss": ("tidu.losses",),
+    "metric": ("tidu.metrics",),
+    "optimizer": ("tidu.optim",),
+    "initializer": ("tidu.nn.initializers",),
+    "regularizer": ("tidu.nn.regularizers",),
+    "schedule": ("tidu.optim.schedules",),
+    "activation": ("tidu.nn.activations",),
+}
+_ALL_LOADED = False
+
+
+def _load_all() -> bool:
+    """Import every subpackage of tidu (what ``import tidu`` once did), so that a name defined
+    anywhere in tidu is found; False when that was done already."""
+    global _ALL_LOADED
+    if _ALL_LOADED:
+        return False
+    import tidu
+
+    tidu._load_all()
+    _ALL_LOADED = True
+    return True
+
+
 def _kind(kind: str) -> Kind:
     _check_kind(kind)
     if kind not in _KINDS:  # declared when its module is imported
-        import tidu  # noqa: F401
+        import importlib
 
+        for module in _DEFINED_IN[kind]:
+            importlib.import_module(module)
         if kind == "layer":
             _declare_layers()
+        elif kind not in _KINDS:
+            _load_all()
     return _KINDS[kind]
 
 
@@ -183,6 +215,8 @@ def lookup(kind: str, name: str):
     key = name.strip().lower()
     if key in spec.aliases:
         return spec.aliases[key], True
+    if _load_all():  # a class of a tidu module not imported yet: import them all, look again
+        return lookup(kind, name)
     raise ValueError(unknown_message(kind, name))
 
 

@@ -110,25 +110,9 @@ def contiguous(self):
     return self
 
 
-def to(self, *args, dtype=None, device=None, copy: bool = False):
-    """``t.to(dtype)``, ``t.to(other)`` (other's dtype) or ``t.to('cpu')``.
-
-    tidu runs on the CPU only: a device other than 'cpu' is refused.
-    """
-    from .tensor import Tensor
-
-    for a in args:
-        if isinstance(a, Tensor):
-            dtype = a.dtype
-        elif isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda", "mps", "meta"):
-            device = a
-        else:
-            dtype = a
-    if device is not None and str(device).split(":")[0] != "cpu":
-        raise ValueError(f"to: tidu runs on the CPU only, got device={device!r}")
-    if dtype is None or _dtype(dtype, "to") == self.dtype:
-        return clone(self) if copy else self
-    return ops.cast(self, _dtype(dtype, "to"))
+def to(self, *args, **kwargs):
+    """``t.to(dtype)``, ``t.to(device)`` or ``t.to(other)``: see :func:`tidu.ops.transfer.to`."""
+    return ops.transfer.to(self, *args, **kwargs)
 
 
 def type_(self, dtype=None):
@@ -210,11 +194,6 @@ def expand_as(self, other):
 def type_as(self, other):
     """Cast to ``other``'s dtype."""
     return to(self, _like(other, "type_as").dtype)
-
-
-def cpu(self):
-    """``self``: tidu's tensors live on the CPU."""
-    return self
 
 
 def t(self):
@@ -313,9 +292,9 @@ METHODS = {
     "transpose": transpose, "permute": permute,
     # PyTorch's Tensor spellings
     "view": view, "numel": numel, "dim": dim, "clone": clone, "contiguous": contiguous,
-    "to": to, "type": type_, "long": long, "int": int_, "bool": bool_, "expand": expand,
+    "type": type_, "long": long, "int": int_, "bool": bool_, "expand": expand,
     "half": lambda self: ops.cast(self, xp.float16), "view_as": view_as,
-    "reshape_as": view_as, "expand_as": expand_as, "type_as": type_as, "cpu": cpu, "t": t,
+    "reshape_as": view_as, "expand_as": expand_as, "type_as": type_as, "t": t,
     "mm": mm, "bmm": bmm, "add": add, "sub": sub, "mul": ops.mul, "div": ops.div,
     "pow": ops.pow, "neg": ops.neg, "clamp": clamp, "amax": amax, "amin": amin,
     "nelement": numel, "is_floating_point": is_floating_point, "element_size": element_size,

@@ -2,14 +2,15 @@
 
 Every op reaches arrays through ``xp`` (NumPy). An array on another device (a CuPy array on a
 GPU) passes through the same NumPy calls, which NumPy hands to the array's own library; see
-:mod:`tidu.backend.device`. Creation from nothing asks :func:`namespace` for an input's library.
+:mod:`tidu.backend.devices`. Creation from nothing asks :func:`namespace` for an input's library.
 """
 
 from __future__ import annotations
 
 import numpy
 
-from .device import (
+from . import devices
+from .devices import (
     ARRAY_TYPES,
     CPU,
     Device,
@@ -20,6 +21,7 @@ from .device import (
     mixed,
     mixed_error,
     namespace,
+    parse_to,
     to_device,
     to_host,
 )
@@ -33,7 +35,7 @@ integers are promoted to (float32, as in Keras and PyTorch); see :func:`set_defa
 
 
 __all__ = [
-    "ARRAY_TYPES", "CPU", "Device", "as_array", "asarray_like", "cuda_available",
+    "ARRAY_TYPES", "CPU", "Device", "devices", "parse_to", "as_array", "asarray_like", "cuda_available",
     "default_float", "device", "device_of", "expit", "get_default_dtype", "is_array",
     "is_floating", "mixed", "mixed_error", "namespace", "set_default_dtype", "softplus",
     "to_device", "to_host", "xp",

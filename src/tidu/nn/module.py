@@ -22,6 +22,7 @@ from ..safety import bump_version
 from ..tensor import Tensor
 from . import initializers as initializers_mod
 from . import regularizers as regularizers_mod
+from ._device import DeviceMixin
 from ._utils import _classes, normalize_shape, serialize, snake_case, unique_name
 from .parameter import Parameter
 
@@ -79,7 +80,7 @@ def _symbolic_call(layer, x, args, kwargs):
     return symbolic_call(layer, x, args, kwargs)
 
 
-class Module:
+class Module(DeviceMixin):
     """Base class of layers and models (``tidu.nn.Layer`` is the same class).
 
     Subclasses create weights in ``__init__`` (PyTorch style) or, when they depend on the
@@ -191,6 +192,8 @@ class Module:
         init = initializers_mod.get(initializer)
         shape = tuple(int(d) for d in shape)
         data = xp.asarray(init(shape, dtype=dtype or backend.default_float))
+        if "_device" in self.__dict__:  # moved with .to(device) before it was built
+            data = backend.to_device(data, self.__dict__["_device"])
         if data.shape != shape:
             raise ShapeError(f"{self.name}: initializer for '{name}' returned shape "
                              f"{data.shape}, expected {shape}")
@@ -391,8 +394,8 @@ class Module:
         return int(sum(p.size for p in self.parameters()))
 
     def get_weights(self) -> list:
-        """Copies of the parameters' arrays, in ``parameters()`` order (Keras)."""
-        return [p.data.copy() for p in self.parameters()]
+        """Copies of the parameters' arrays as NumPy arrays, in ``parameters()`` order (Keras)."""
+        return [backend.to_host(p.data).copy() for p in self.parameters()]
 
     def set_weights(self, weights) -> None:
         """Copy a list of arrays (as from ``get_weights()``) into the parameters, in order."""
@@ -455,7 +458,7 @@ class Module:
             if k not in state:
                 continue
             v = state[k]
-            v = v.data if isinstance(v, Tensor) else xp.asarray(v)
+            v = backend.asarray_like(v.data if isinstance(v, Tensor) else v, p.data)
             if v.shape != p.data.shape:
                 raise ShapeError(
                     f"load_state_dict: parameter '{k}' of '{self.name}' has shape "

@@ -16,6 +16,7 @@ from . import logic as _logic
 from . import math as _math
 from . import nonlinearity as _nonlinearity
 from . import normalization as _normalization
+from . import transfer as _transfer
 from . import pooling as _pooling
 from . import resize as _resize
 from . import scan as _scan
@@ -84,7 +85,7 @@ from .shape import (
 from .sort import *
 
 EXTENDED = (_contract, _index, _layout, _logic, _math, _nonlinearity, _scan, _sort,
-            _convolution, _pooling, _resize, _normalization)
+            _convolution, _pooling, _resize, _normalization, _transfer)
 """The modules of the extended operator set."""
 
 __all__ = [

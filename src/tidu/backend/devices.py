@@ -234,3 +234,34 @@ def cuda_available() -> bool:
     except DeviceError:
         return False
     return True
+
+
+def parse_to(args, device=None, dtype=None, what: str = "to"):
+    """Split ``.to(...)``'s positional arguments into (device, dtype), as PyTorch reads them:
+    a device name or Device is a device, an array or tensor gives its dtype and device,
+    anything else is a dtype. Returns ``(Device or None, dtype or None)``."""
+    for a in args:
+        if isinstance(a, Device) or (isinstance(a, str) and _looks_like_device(a)):
+            device = a
+        elif hasattr(a, "dtype") and hasattr(a, "shape"):
+            dtype = a.dtype
+            data = getattr(a, "data", a)
+            device = device_of(data)
+        else:
+            dtype = a
+    if device is not None:
+        device = globals()["device"](device)
+        if device.type != "cpu":
+            library(device.type)  # fails here, naming what is missing
+    if dtype is not None:
+        try:
+            dtype = numpy.dtype(dtype)
+        except TypeError as e:
+            raise TypeError(f"{what}: expected a device ('cpu', 'cuda:0') or a dtype, got "
+                            f"{dtype!r}") from e
+    return device, dtype
+
+
+def _looks_like_device(name: str) -> bool:
+    kind = name.split(":")[0].strip()
+    return ":" in name or kind == "cpu" or kind in _LIBS or kind in _LOADERS or kind in ("mps", "meta", "xpu")
