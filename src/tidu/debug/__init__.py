@@ -27,7 +27,6 @@ from ._mode import (
     set_mode,
     strict,
 )
-from .callbacks import Verify, WatchLoss
 from .detectors import LossWatcher, square_broadcast
 from .verified import VerificationError, Verifier, verified, watch
 
@@ -37,3 +36,20 @@ __all__ = [
     "Verifier", "Verify", "WatchLoss", "get_mode", "set_mode", "square_broadcast", "strict",
     "verified", "watch",
 ]
+
+
+def __getattr__(name: str):
+    """The callbacks (``Verify``, ``WatchLoss``) import tidu.callbacks and tidu.optim: they
+    load on first access, so the operations' detectors can import tidu.debug cheaply."""
+    if name in ("Verify", "WatchLoss", "callbacks"):
+        from . import callbacks
+
+        globals().update(Verify=callbacks.Verify, WatchLoss=callbacks.WatchLoss)
+        return globals()[name]
+    raise AttributeError(f"module 'tidu.debug' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """Every name of tidu.debug, the lazy callbacks included."""
+    return sorted({*globals(), *__all__, "callbacks"})
+
