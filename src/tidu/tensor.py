@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from . import autograd, backend, inplace, ops
 from . import tensor_methods as _tensor_methods
-from .errors import GradientError
+from .errors import DeviceError, GradientError
 
 xp = backend.xp
 
@@ -114,7 +114,12 @@ class Tensor:
         return self._node
 
     def numpy(self):
-        """The underlying array (shared, not copied)."""
+        """The underlying NumPy array (shared, not copied). A tensor on a GPU must be brought
+        to the CPU first (``t.cpu().numpy()``), as in PyTorch."""
+        if type(self.data) is not xp.ndarray:
+            raise DeviceError(
+                f"numpy(): this tensor is on {backend.device_of(self.data)}; NumPy arrays live "
+                "on the CPU: use t.cpu().numpy()")
         return self.data
 
     def item(self):
@@ -141,11 +146,15 @@ class Tensor:
         return bool(self.data)
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        data = self.numpy()
+        return data if dtype is None else data.astype(dtype)
 
     def __repr__(self) -> str:
-        body = xp.array2string(self.data, separator=", ", prefix="tensor(")
+        host = backend.to_host(self.data)
+        body = xp.array2string(host, separator=", ", prefix="tensor(")
         extra = ""
+        if host is not self.data:
+            extra += f", device='{backend.device_of(self.data)}'"
         if self.dtype != backend.default_float:
             extra += f", dtype={self.dtype}"
         if self._node is not None:

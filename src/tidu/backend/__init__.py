@@ -22,6 +22,7 @@ from .devices import (
     mixed_error,
     namespace,
     parse_to,
+    special_function,
     to_device,
     to_host,
 )
@@ -35,10 +36,10 @@ integers are promoted to (float32, as in Keras and PyTorch); see :func:`set_defa
 
 
 __all__ = [
-    "ARRAY_TYPES", "CPU", "Device", "devices", "parse_to", "as_array", "asarray_like", "cuda_available",
-    "default_float", "device", "device_of", "expit", "get_default_dtype", "is_array",
-    "is_floating", "mixed", "mixed_error", "namespace", "set_default_dtype", "softplus",
-    "to_device", "to_host", "xp",
+    "ARRAY_TYPES", "as_array", "asarray_like", "CPU", "cuda_available", "default_float",
+    "Device", "device", "device_of", "devices", "expit", "get_default_dtype", "is_array",
+    "is_floating", "mixed", "mixed_error", "namespace", "parse_to", "set_default_dtype",
+    "softplus", "special_function", "to_device", "to_host", "xp",
 ]
 
 
@@ -111,6 +112,10 @@ def expit(x):
     """The logistic sigmoid of an array: scipy's ``expit`` (one stable ufunc) when scipy is
     installed, else the same from e^-|x| in NumPy. scipy is imported on first use, so
     importing tidu never imports it."""
+    if type(x) is not numpy.ndarray:
+        f = special_function("expit", x)
+        if f is not None:
+            return f(x)
     global _expit
     if _expit is None:
         try:

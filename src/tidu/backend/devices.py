@@ -73,7 +73,8 @@ class ArrayLibrary:
     to_host: Callable[[Any], numpy.ndarray]
     from_host: Callable[[numpy.ndarray, int], Any]
     index_of: Callable[[Any], int]
-    install_hint: str = ""
+    special: Callable[[str], Callable] | None = None
+    """``special(name)``: the library's counterpart of ``scipy.special.<name>``."""
 
 
 CPU = Device("cpu")
@@ -157,6 +158,17 @@ def namespace(array):
     return numpy if lib is None else lib.module
 
 
+def special_function(name: str, array):
+    """``scipy.special.<name>`` for arrays of ``array``'s library (``cupyx.scipy.special`` on
+    a GPU), or None on the CPU, where the caller uses scipy itself."""
+    if type(array) is numpy.ndarray:
+        return None
+    lib = _BY_TYPE.get(type(array))
+    if lib is None or lib.special is None:
+        return None
+    return lib.special(name)
+
+
 def is_array(x) -> bool:
     """True for an array of any registered library (NumPy's, CuPy's)."""
     return type(x) in ARRAY_TYPES
@@ -220,8 +232,13 @@ def _load_cupy() -> ArrayLibrary:
         with cupy.cuda.Device(index):
             return cupy.asarray(host)
 
+    def special(name):
+        import cupyx.scipy.special
+
+        return getattr(cupyx.scipy.special, name)
+
     return ArrayLibrary("cuda", cupy.ndarray, cupy, to_host=lambda a: a.get(),
-                        from_host=from_host, index_of=lambda a: a.device.id)
+                        from_host=from_host, index_of=lambda a: a.device.id, special=special)
 
 
 register_loader("cuda", _load_cupy)
@@ -264,4 +281,5 @@ def parse_to(args, device=None, dtype=None, what: str = "to"):
 
 def _looks_like_device(name: str) -> bool:
     kind = name.split(":")[0].strip()
-    return ":" in name or kind == "cpu" or kind in _LIBS or kind in _LOADERS or kind in ("mps", "meta", "xpu")
+    return (":" in name or kind == "cpu" or kind in _LIBS or kind in _LOADERS
+            or kind in ("mps", "meta", "xpu"))
