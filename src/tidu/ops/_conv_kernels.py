@@ -20,7 +20,9 @@ import itertools
 import math
 from typing import NamedTuple
 
-from ..backend import xp
+import numpy
+
+from ..backend import namespace, xp
 from ..errors import ShapeError
 
 
@@ -74,7 +76,7 @@ def pad_channels_last(x, pads: tuple):
         return x
     shape = (x.shape[0], *(n + lo + hi for n, (lo, hi) in zip(x.shape[1:-1], pads)),
              x.shape[-1])
-    out = xp.zeros(shape, dtype=x.dtype)
+    out = xp.zeros_like(x, shape=shape, order="C")
     inner = tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape[1:-1], pads))
     out[(slice(None), *inner)] = x
     return out
@@ -86,16 +88,44 @@ def _grouped(a, groups: int):
     return xp.moveaxis(a.reshape(*a.shape[:-1], groups, cg), -2, 0)
 
 
+def _patches(x, geo: Geometry):
+    """Every kernel window of ``x`` (N, *S, C) as one strided view (no copy), shaped
+    (G, N, *out, *kernel, C // G): the columns before their copy."""
+    src = _grouped(pad_channels_last(x, geo.pads), geo.groups)
+    nd = len(geo.out)
+    spans = tuple(d * (k - 1) + 1 for k, d in zip(geo.kernel, geo.dilation))
+    view = namespace(x).lib.stride_tricks.sliding_window_view(
+        src, spans, axis=tuple(range(2, 2 + nd)))  # (G, N, *positions, Cg, *spans)
+    index = (slice(None), slice(None),
+             *(slice(0, s * (o - 1) + 1, s) for s, o in zip(geo.stride, geo.out)),
+             slice(None), *(slice(None, None, d) for d in geo.dilation))
+    view = view[index]
+    return view.transpose(0, 1, *range(2, 2 + nd), *range(3 + nd, 3 + 2 * nd), 2 + nd)
+
+
 def columns(x, geo: Geometry, dtype):
-    """im2col: (G, M, K * Cg) with M = N * out pixels, K = kernel offsets, one copy each."""
-    xp_ = pad_channels_last(x, geo.pads)
-    n, c, g = x.shape[0], x.shape[-1], geo.groups
-    cols = xp.empty((g, n, *geo.out, *geo.kernel, c // g), dtype=dtype)
-    src = _grouped(xp_, g)
-    lead = (slice(None),) * (2 + len(geo.out))
-    for off in _offsets(geo):
-        cols[lead + off] = src[(slice(None), slice(None), *_windows(geo, off))]
-    return cols.reshape(g, n * math.prod(geo.out), -1)
+    """im2col: (G, M, K * Cg) with M = N * out pixels, K = kernel offsets: one strided copy
+    (the inner runs are a kernel row's width times Cg long)."""
+    patches = _patches(x, geo)
+    cols = xp.empty_like(x, shape=patches.shape, dtype=dtype, order="C")
+    cols[...] = patches
+    return cols.reshape(geo.groups, x.shape[0] * math.prod(geo.out), -1)
+
+
+def columns_t(x, geo: Geometry, dtype, ones: bool = False):
+    """The transposed columns of one group, (K * C, M) (+ a last row of ones with ``ones``,
+    which carries the bias through the product): for few input channels, whose im2col rows
+    would be short, this copy runs along the output rows instead."""
+    patches = _patches(x, geo)[0]  # (N, *out, *k, C)
+    nd = len(geo.out)
+    view = patches.transpose(*range(1 + nd, 2 + 2 * nd), 0, *range(1, 1 + nd))
+    k_c = math.prod(view.shape[:nd + 1])
+    m = x.shape[0] * math.prod(geo.out)
+    cols = xp.empty_like(x, shape=(k_c + ones, m), dtype=dtype, order="C")
+    cols[:k_c].reshape(view.shape)[...] = view
+    if ones:
+        cols[k_c] = 1
+    return cols
 
 
 def kernel_matrix(w, groups: int, dtype):
@@ -103,13 +133,17 @@ def kernel_matrix(w, groups: int, dtype):
     *k, cg, o = w.shape
     w = w.reshape(*k, cg, groups, o // groups)
     w = xp.moveaxis(w, -2, 0)
-    return xp.asarray(w.reshape(groups, math.prod(k) * cg, o // groups), dtype=dtype)
+    return w.reshape(groups, math.prod(k) * cg, o // groups).astype(dtype, copy=False)
 
 
 CHUNK_BYTES = 8 << 20
 """The columns of one chunk of the batch stay about this size: the memory of a convolution
 stays near that of its input and output, and each chunk's columns are still in cache when the
 matmul reads them. Nothing is kept between forward and backward but the input."""
+
+SHORT_ROWS = 16
+"""Below this many contiguous elements per kernel row (kernel width x channels per group),
+one group's columns are built transposed (:func:`columns_t`)."""
 
 
 def _chunks(n: int, per_image: int) -> list:
@@ -130,6 +164,29 @@ def _offsets(geo: Geometry):
     return itertools.product(*(range(k) for k in geo.kernel))
 
 
+def _transposed(geo: Geometry, cg: int) -> bool:
+    """Whether one group's columns are better built transposed (short kernel rows)."""
+    return geo.groups == 1 and geo.kernel[-1] * cg < SHORT_ROWS
+
+
+_BLAS_WARM = False
+
+
+def _warm_blas(x) -> None:
+    """One 512 x 512 float32 product, once per process, before the first convolution's.
+
+    OpenBLAS (the build NumPy wheels ship, measured 0.3.31 on x86_64) runs the narrow
+    products of a convolution (15488 x 288 by 288 x 64 in the MNIST convnet) at half speed
+    until some product has used a larger packing block: 35 -> 18 ms for that product, and
+    one training step of the convnet 192 -> 143 ms, measured with one thread. It costs a few
+    milliseconds once. Only for NumPy arrays (the cause is OpenBLAS's)."""
+    global _BLAS_WARM
+    _BLAS_WARM = True
+    if type(x) is numpy.ndarray:
+        a = numpy.ones((512, 512), dtype=numpy.float32)
+        a @ a
+
+
 def _depthwise(geo: Geometry, cg: int) -> bool:
     """One input channel per group (depthwise): element-wise products beat tiny matmuls."""
     return geo.groups > 1 and cg == 1
@@ -141,7 +198,7 @@ def _dw_forward(x, w, geo: Geometry, dtype):
     n, c = x.shape[0], x.shape[-1]
     m = w.shape[-1] // c
     wk = w.reshape(*geo.kernel, c, m).astype(dtype, copy=False)
-    y = xp.zeros((n, *geo.out, c, m), dtype=dtype)
+    y = xp.zeros_like(x, shape=(n, *geo.out, c, m), dtype=dtype, order="C")
     tmp = xp.empty_like(y)
     for off in _offsets(geo):
         win = xp_[(slice(None), *_windows(geo, off))][..., None]
@@ -156,8 +213,8 @@ def _dw_input_grad(gy, w, size, geo: Geometry, dtype):
     wk = w.reshape(*geo.kernel, c, m).astype(dtype, copy=False)
     g5 = gy.reshape(*gy.shape[:-1], c, m)
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(size, geo.pads))
-    dx = xp.zeros((n, *padded, c), dtype=dtype)
-    tmp = xp.empty(gy.shape[:-1] + (c,), dtype=dtype)
+    dx = xp.zeros_like(gy, shape=(n, *padded, c), dtype=dtype, order="C")
+    tmp = xp.empty_like(gy, shape=gy.shape[:-1] + (c,), dtype=dtype, order="C")
     for off in _offsets(geo):
         if m == 1:
             xp.multiply(g5[..., 0], wk[off][:, 0], out=tmp)
@@ -172,7 +229,7 @@ def _dw_weight_grad(x, gy, w_shape, geo: Geometry, dtype):
     c = x.shape[-1]
     m = w_shape[-1] // c
     g5 = gy.reshape(-1, c, m).astype(dtype, copy=False)
-    dw = xp.empty((*geo.kernel, c, m), dtype=dtype)
+    dw = xp.empty_like(x, shape=(*geo.kernel, c, m), dtype=dtype, order="C")
     for off in _offsets(geo):
         win = xp_[(slice(None), *_windows(geo, off))].astype(dtype, copy=False)
         win = win.reshape(-1, c)  # a copy: the window is strided
@@ -182,15 +239,25 @@ def _dw_weight_grad(x, gy, w_shape, geo: Geometry, dtype):
 
 def conv_forward(x, w, bias, geo: Geometry):
     """Channels-last output (N, *out, O) of x (N, *S, C) with kernel w (*k, Cg, O)."""
+    if not _BLAS_WARM:
+        _warm_blas(x)
     dtype = xp.result_type(x.dtype, w.dtype)
     if _depthwise(geo, w.shape[-2]):
         y = _dw_forward(x, w, geo, dtype)
     else:
-        n, g = x.shape[0], geo.groups
+        n, g, cg = x.shape[0], geo.groups, w.shape[-2]
         wm = kernel_matrix(w, g, dtype)  # (G, K * Cg, Og)
         pix, o = math.prod(geo.out), w.shape[-1]
-        y = xp.empty((n * pix, o), dtype=dtype)
-        for a, b in _chunks(n, pix * w.shape[-2] * math.prod(geo.kernel) * g * y.itemsize):
+        y = xp.empty_like(x, shape=(n * pix, o), dtype=dtype, order="C")
+        per_image = pix * cg * math.prod(geo.kernel) * g * y.itemsize
+        if _transposed(geo, cg):
+            if bias is not None:  # the bias as one more row of the kernel matrix
+                wm = xp.concatenate([wm[0], bias.astype(dtype, copy=False)[None]])[None]
+            for a, b in _chunks(n, per_image):
+                cols = columns_t(x[a:b], geo, dtype, ones=bias is not None)
+                xp.matmul(cols.T, wm[0], out=y[a * pix:b * pix])
+            return y.reshape(n, *geo.out, o)
+        for a, b in _chunks(n, per_image):
             cols = columns(x[a:b], geo, dtype)
             if g == 1:
                 xp.matmul(cols[0], wm[0], out=y[a * pix:b * pix])
@@ -211,19 +278,19 @@ def conv_input_grad(gy, w, size: tuple, geo: Geometry):
     wt = kernel_matrix(w, g, dtype).transpose(0, 2, 1)  # (G, Og, K * Cg)
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(size, geo.pads))
     pad = padded != tuple(size)
-    dx = xp.empty((n, *size, g * cg), dtype=dtype)
+    dx = xp.empty_like(gy, shape=(n, *size, g * cg), dtype=dtype, order="C")
     lead = (slice(None),) * (2 + len(geo.out))
     per_image = math.prod(geo.out) * math.prod(geo.kernel) * cg * g * dx.itemsize
     wc = w.astype(dtype, copy=False)
     for a, b in _chunks(n, per_image):
         gc = _rows(gy, a, b, g)
         if pad:
-            part = xp.zeros((b - a, *padded, g * cg), dtype=dtype)
+            part = xp.zeros_like(gy, shape=(b - a, *padded, g * cg), dtype=dtype, order="C")
         else:
             part = dx[a:b]
             part.fill(0)
         if g == 1:  # one product per kernel offset into a contiguous buffer, then its add
-            tmp = xp.empty((gc.shape[1], cg), dtype=dtype)
+            tmp = xp.empty_like(gy, shape=(gc.shape[1], cg), dtype=dtype, order="C")
             for off in _offsets(geo):
                 xp.matmul(gc[0], wc[off].T, out=tmp)
                 part[(slice(None), *_windows(geo, off))] += tmp.reshape(b - a, *geo.out, cg)
@@ -247,20 +314,27 @@ def _crop(dx, size, geo: Geometry):
 def conv_weight_grad(x, gy, w_shape: tuple, geo: Geometry):
     """The gradient with respect to the canonical kernel (*k, Cg, O): ``columns^T @ g``,
     summed over chunks of the batch."""
+    if not _BLAS_WARM:
+        _warm_blas(x)
     dtype = xp.result_type(x.dtype, gy.dtype)
     if _depthwise(geo, w_shape[-2]):
         return _dw_weight_grad(x, gy, w_shape, geo, dtype)
     g, n = geo.groups, x.shape[0]
     *k, cg, o = w_shape
-    dw = xp.zeros((g, math.prod(k) * cg, o // g), dtype=dtype)
+    dw = xp.zeros_like(x, shape=(g, math.prod(k) * cg, o // g), dtype=dtype, order="C")
     per_image = math.prod(geo.out) * math.prod(k) * cg * g * dw.itemsize
+    transposed = _transposed(geo, cg)
     for a, b in _chunks(n, per_image):
-        cols = columns(x[a:b], geo, dtype)
         gc = _rows(gy, a, b, g).astype(dtype, copy=False)
-        if g == 1:  # the longer side of dw as the product's rows: OpenBLAS threads split
-            # those, and a skinny split (9 x 32 for a 3x3 kernel on one channel) can stall
-            dw[0] += cols[0].T @ gc[0] if dw.shape[1] >= dw.shape[2] else (gc[0].T @ cols[0]).T
+        if transposed:
+            cols = columns_t(x[a:b], geo, dtype)  # (K * C, M)
+        elif g == 1:
+            cols = columns(x[a:b], geo, dtype)[0].T
         else:
-            dw += xp.matmul(cols.transpose(0, 2, 1), gc)
+            dw += xp.matmul(columns(x[a:b], geo, dtype).transpose(0, 2, 1), gc)
+            continue
+        # the longer side of dw as the product's rows: OpenBLAS threads split those, and a
+        # skinny split (9 x 32 for a 3x3 kernel on one channel) can stall
+        dw[0] += cols @ gc[0] if dw.shape[1] >= dw.shape[2] else (gc[0].T @ cols.T).T
     dw = dw.reshape(g, *k, cg, o // g)
     return xp.moveaxis(dw, 0, -2).reshape(w_shape)
