@@ -205,7 +205,7 @@ def _separable_adjoint(g, geom: Geometry):
         shape = list(g.shape)
         shape[ax] = geom.size[d] + geom.before[d] + geom.after[d] + geom.extra[d]
         tiles = geom.stride[d] == geom.kernel[d] and geom.out[d] * geom.stride[d] == shape[ax]
-        out = (xp.empty if tiles else xp.zeros)(shape, dtype=g.dtype)
+        out = (xp.empty_like if tiles else xp.zeros_like)(g, shape=shape, order="C")
         for o in range(geom.kernel[d]):
             view = _axis_view(geom, g.ndim, d, o)
             if tiles:
@@ -216,9 +216,33 @@ def _separable_adjoint(g, geom: Geometry):
     return g
 
 
+CHUNK_BYTES = 1 << 19
+"""Max pooling runs over this many bytes of input at a time (whole entries of the first axis,
+never a spatial one): each pass over a chunk finds it still in cache (pool1 of the MNIST
+convnet, (128, 26, 26, 32) float32, backward 13 -> 7.6 ms with one thread)."""
+
+
+def _chunks(x) -> list:
+    """Slices of the first axis (batch or channels: pooling never mixes its entries)."""
+    n = x.shape[0] if x.ndim else 1
+    per = max(1, x.nbytes // max(n, 1))
+    step = max(1, CHUNK_BYTES // per)
+    return [slice(a, min(a + step, n)) for a in range(0, n, step)]
+
+
 def max_values(x, geom: Geometry):
     """The maximum of each window (a NaN in a window gives NaN, as in PyTorch)."""
-    return _separable(_pad(x, geom, -xp.inf), geom, xp.maximum)
+    xpad = _pad(x, geom, -xp.inf)
+    parts = _chunks(xpad)
+    if len(parts) == 1:
+        return _separable(xpad, geom, xp.maximum)
+    out = None
+    for sl in parts:
+        r = _separable(xpad[sl], geom, xp.maximum)
+        if out is None:
+            out = xp.empty_like(r, shape=(x.shape[0], *r.shape[1:]), order="C")
+        out[sl] = r
+    return out
 
 
 def max_index(x, geom: Geometry):
@@ -230,7 +254,7 @@ def max_index(x, geom: Geometry):
         v = xpad[geom.view(x.ndim, off)]
         if best is None:
             best = v.copy()
-            idx = xp.zeros(best.shape, dtype=_index_dtype(geom))
+            idx = xp.zeros_like(best, shape=best.shape, dtype=_index_dtype(geom), order="C")
             continue
         better = (v > best) | xp.isnan(v)
         xp.copyto(best, v, where=better)
@@ -249,12 +273,15 @@ def _tiles(geom: Geometry) -> bool:
                     zip(geom.kernel, geom.stride, geom.out, geom.size)))
 
 
-def _scatter(g, masks, shape, geom: Geometry):
+def _scatter(g, masks, shape, geom: Geometry, out=None):
     """Zeros of the input's ``shape`` plus ``g`` through each offset's view where its mask
-    (a boolean array shaped like ``g``) holds."""
+    (a boolean array shaped like ``g``) holds; into ``out`` (the padded shape) if given."""
     nd = len(shape)
-    tiles = _tiles(geom)
-    gpad = (xp.empty if tiles else xp.zeros)(geom.padded_shape(shape), dtype=g.dtype)
+    gpad = out
+    if gpad is None:
+        gpad = xp.empty_like(g, shape=geom.padded_shape(shape), order="C")
+    if not _tiles(geom):
+        gpad.fill(0)
     overlap = _overlap(geom)
     for view, mask in masks:
         if overlap:
@@ -264,29 +291,35 @@ def _scatter(g, masks, shape, geom: Geometry):
     return gpad[geom.crop(nd)] if geom.padded() else gpad
 
 
+def _first_max_masks(xpad, best, geom: Geometry):
+    """Per kernel offset, its view and where it holds its window's first maximum."""
+    taken = None
+    offsets = list(geom.offsets())
+    for k, off in enumerate(offsets):
+        view = geom.view(xpad.ndim, off)
+        if taken is None:
+            taken = xpad[view] == best
+            yield view, taken
+        elif k == len(offsets) - 1:
+            yield view, ~taken
+        else:
+            m = xpad[view] == best
+            m &= ~taken
+            taken |= m
+            yield view, m
+
+
 def max_backward(g, x, best, geom: Geometry):
-    """The gradient of :func:`max_values`: ``g`` at each window's first maximum."""
+    """The gradient of :func:`max_values`: ``g`` at each window's first maximum (a chunk of
+    the first axis at a time)."""
     if xp.isnan(best.sum()):  # NaN maxima: PyTorch's exact choice, from the indices
         return max_scatter(g, max_index(x, geom), x.shape, geom)
     xpad = _pad(x, geom, -xp.inf)
-
-    def masks():
-        taken = None
-        offsets = list(geom.offsets())
-        for k, off in enumerate(offsets):
-            view = geom.view(x.ndim, off)
-            if taken is None:
-                taken = xpad[view] == best
-                yield view, taken
-            elif k == len(offsets) - 1:
-                yield view, ~taken
-            else:
-                m = xpad[view] == best
-                m &= ~taken
-                taken |= m
-                yield view, m
-
-    return _scatter(g, masks(), x.shape, geom)
+    gpad = xp.empty_like(g, shape=geom.padded_shape(x.shape), order="C")
+    for sl in _chunks(xpad):
+        _scatter(g[sl], _first_max_masks(xpad[sl], best[sl], geom), x[sl].shape, geom,
+                 out=gpad[sl])
+    return gpad[geom.crop(x.ndim)] if geom.padded() else gpad
 
 
 def max_scatter(g, idx, shape, geom: Geometry):
@@ -300,7 +333,7 @@ def max_scatter(g, idx, shape, geom: Geometry):
 def max_gather(gg, idx, geom: Geometry):
     """Each output's value of ``gg`` (shaped like the input) at its window's maximum."""
     gpad = _pad(gg, geom, 0)
-    out = xp.zeros(idx.shape, dtype=gg.dtype)
+    out = xp.zeros_like(gg, shape=idx.shape, order="C")
     for k, off in enumerate(geom.offsets()):
         xp.copyto(out, gpad[geom.view(gg.ndim, off)], where=idx == k)
     return out
