@@ -163,15 +163,21 @@ class FakeArray:
         raise DeviceRefusal("fake device: device arrays are not pickled here; move to host")
 
 
+def _defers(other) -> bool:
+    """CuPy's operators return NotImplemented to objects that opt out of ufuncs (tidu's
+    Tensor sets ``__array_ufunc__ = None``), so Python calls their reflected operator."""
+    return getattr(type(other), "__array_ufunc__", False) is None
+
+
 def _binary(ufunc):
     def op(self, other):
-        return ufunc(self, other)
+        return NotImplemented if _defers(other) else ufunc(self, other)
 
     def rop(self, other):
-        return ufunc(other, self)
+        return NotImplemented if _defers(other) else ufunc(other, self)
 
     def iop(self, other):
-        return ufunc(self, other, out=self)
+        return NotImplemented if _defers(other) else ufunc(self, other, out=self)
 
     return op, rop, iop
 
@@ -187,7 +193,8 @@ for _name, _uf in [("add", np.add), ("sub", np.subtract), ("mul", np.multiply),
     setattr(FakeArray, f"__i{_name}__", _iop)
 for _name, _uf in [("lt", np.less), ("le", np.less_equal), ("gt", np.greater),
                    ("ge", np.greater_equal), ("eq", np.equal), ("ne", np.not_equal)]:
-    setattr(FakeArray, f"__{_name}__", (lambda uf: lambda self, other: uf(self, other))(_uf))
+    setattr(FakeArray, f"__{_name}__", (lambda uf: lambda self, other: NotImplemented
+                                         if _defers(other) else uf(self, other))(_uf))
 FakeArray.__neg__ = lambda self: np.negative(self)
 FakeArray.__pos__ = lambda self: np.positive(self)
 FakeArray.__abs__ = lambda self: np.absolute(self)

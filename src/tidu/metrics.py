@@ -20,8 +20,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from . import backend, registry
 from . import losses as losses_mod
-from . import registry
 from .autograd import no_grad
 from .errors import ShapeError
 from .tensor import Tensor
@@ -29,7 +29,7 @@ from .tensor import Tensor
 
 # ----------------------------------------------------------------------------- helpers
 def _array(x, name: str, arg: str) -> np.ndarray:
-    arr = np.asarray(x.data if isinstance(x, Tensor) else x)
+    arr = np.asarray(backend.to_host(x.data if isinstance(x, Tensor) else x))
     if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         raise TypeError(f"{name}: {arg} must be numeric, got an array of dtype {arr.dtype}")
     return arr

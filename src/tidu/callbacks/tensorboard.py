@@ -13,6 +13,7 @@ import os
 
 import numpy as np
 
+from .. import backend
 from .callback import Callback
 
 MISSING = ("TensorBoard needs tensorboardX, an optional extra: pip install "
@@ -97,9 +98,9 @@ class TensorBoard(Callback):
         w = self._writer("train")
         for layer in leaf_layers(self.model):
             for name, p in layer.named_parameters():
-                w.add_histogram(f"{layer.name}/{name}", np.asarray(p.data), epoch)
+                w.add_histogram(f"{layer.name}/{name}", backend.to_host(p.data), epoch)
                 if self.write_grads and p.grad is not None:
-                    w.add_histogram(f"{layer.name}/{name}/grad", np.asarray(p.grad.data),
+                    w.add_histogram(f"{layer.name}/{name}/grad", backend.to_host(p.grad.data),
                                     epoch)
 
     def on_train_end(self, logs=None):

@@ -171,7 +171,7 @@ class SharedVariable(Variable):
 
     def set_value(self, value, borrow: bool = False) -> None:
         """Replace the value; the dtype stays (the value is converted to it)."""
-        arr = xp.asarray(value)
+        arr = value if backend.is_array(value) else xp.asarray(value)
         if arr.dtype != self._dtype:
             if not np.can_cast(arr.dtype, self._dtype, "same_kind"):
                 raise TypeError(f"shared variable '{self.name}': cannot store a value of dtype "

@@ -8,6 +8,8 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
+from .. import backend
+from ..tensor import Tensor
 from . import npz_file, safetensors_file
 from .atomic import atomic_write
 from .errors import FileFormatError, not_weights
@@ -44,7 +46,7 @@ def save_tensors(tensors: Mapping[str, np.ndarray], path: str | os.PathLike,
     for name, value in tensors.items():
         if not isinstance(name, str):
             raise TypeError(f"save_tensors: names must be strings, got {name!r}")
-        a = np.asarray(value)
+        a = np.asarray(backend.to_host(value.data if isinstance(value, Tensor) else value))
         a = a if a.flags.c_contiguous else a.copy(order="C")  # (0-d stays 0-d)
         code = next((c for c, d in safetensors_file.DTYPES.items()
                      if np.dtype(d) == a.dtype.newbyteorder("<")), None)

@@ -17,7 +17,7 @@ tensor is then not on the loss's path: after ``backward`` its own ``.grad`` stay
 
 from __future__ import annotations
 
-from .. import ops
+from .. import backend, ops
 from .._shapes import check_axis
 from ..backend import default_float, is_floating, xp
 from ..debug._mode import FromLogitsWarning, report
@@ -54,8 +54,8 @@ def as_true(y_true, name: str, dtype=None):
         if dtype is None or y_true.dtype == dtype:
             return y_true
         return ops.cast(y_true, dtype)
-    arr = _numeric(xp.asarray(y_true.data if isinstance(y_true, Tensor) else y_true), name,
-                   "y_true")
+    raw = y_true.data if isinstance(y_true, Tensor) else y_true
+    arr = _numeric(raw if backend.is_array(raw) else xp.asarray(raw), name, "y_true")
     return arr if dtype is None else arr.astype(dtype, copy=False)
 
 
@@ -321,7 +321,9 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
         valid = labels != ignore_class
         labels = ops.where(valid, labels, 0) if isinstance(labels, Tensor) else \
             xp.where(valid, labels, 0)
-    onehot = (labels[..., None] == xp.arange(y_pred.shape[-1])).astype(y_pred.dtype)
+    lib = backend.namespace(labels.data if isinstance(labels, Tensor) else labels)
+    classes = lib.arange(y_pred.shape[-1])
+    onehot = (labels[..., None] == classes).astype(y_pred.dtype)
     loss = -(_log_probs(y_pred, from_logits, y_pred.ndim - 1, name) * onehot).sum(axis=-1)
     return loss if valid is None else ops.where(valid, loss, 0.0)
 

@@ -49,7 +49,7 @@ class Loss:
         """
         values = self.call(y_true, y_pred)
         if not isinstance(values, Tensor):
-            values = Tensor(xp.asarray(values))
+            values = Tensor(values)
         mask = self.mask_weights(y_true, values)
         if mask is not None:
             values = values * mask

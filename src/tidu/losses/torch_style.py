@@ -22,7 +22,7 @@ Targets given as Tensors that require grad are differentiated where PyTorch does
 
 from __future__ import annotations
 
-from .. import ops
+from .. import backend, ops
 from ..backend import default_float, is_floating, xp
 from ..debug.detectors import check_from_logits
 from ..errors import ShapeError
@@ -36,7 +36,7 @@ REDUCTIONS = ("mean", "sum", "none")
 
 # ----------------------------------------------------------------------------- helpers
 def _input(x, name: str) -> Tensor:
-    t = x if isinstance(x, Tensor) else Tensor(xp.asarray(x))
+    t = x if isinstance(x, Tensor) else Tensor(x)
     if not (is_floating(t.dtype) or xp.issubdtype(t.dtype, xp.number) or t.dtype == bool):
         raise TypeError(f"{name}: input must be numeric, got dtype {t.dtype}")
     return t if is_floating(t.dtype) else ops.cast(t, default_float)
@@ -44,7 +44,8 @@ def _input(x, name: str) -> Tensor:
 
 def _array(v, name: str, arg: str):
     """A constant argument (target indices, weights) as a NumPy array."""
-    arr = xp.asarray(v.data if isinstance(v, Tensor) else v)
+    raw = v.data if isinstance(v, Tensor) else v
+    arr = raw if backend.is_array(raw) else xp.asarray(raw)
     if not (xp.issubdtype(arr.dtype, xp.number) or arr.dtype == bool):
         raise TypeError(f"{name}: {arg} must be numeric, got dtype {arr.dtype}")
     return arr
@@ -130,9 +131,10 @@ def _indices(target, x: Tensor, axis: int, ignore_index: int, name: str):
 
 def _nll(logp: Tensor, safe, valid, w, axis: int, reduction: str) -> Tensor:
     classes = logp.shape[axis]
-    hit = (xp.expand_dims(safe, axis) == _along(xp.arange(classes), logp.ndim, axis)) \
+    lib = backend.namespace(safe)
+    hit = (xp.expand_dims(safe, axis) == _along(lib.arange(classes), logp.ndim, axis)) \
         & xp.expand_dims(valid, axis)
-    wt = (xp.ones(safe.shape, logp.dtype) if w is None else w[safe]) * valid
+    wt = (lib.ones(safe.shape, logp.dtype) if w is None else w[safe]) * valid
     loss = -ops.where(hit, logp, 0.0).sum(axis=axis) * wt
     return _reduce(loss, reduction, wt.sum())
 
@@ -193,7 +195,7 @@ def cross_entropy(input, target, weight=None, *, ignore_index: int = -100,
     logp = ops.log_softmax(x, axis=axis)
     shape = target.shape if isinstance(target, Tensor) else xp.shape(target)
     if tuple(shape) == x.shape:
-        dtype = target.dtype if isinstance(target, Tensor) else xp.asarray(target).dtype
+        dtype = target.dtype if hasattr(target, "dtype") else xp.asarray(target).dtype
         if not is_floating(dtype):
             raise TypeError(f"{name}: a target of input's shape holds class probabilities and "
                             f"must be floating, got dtype {dtype}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ... import backend
 from ...autograd import Function
 from ...random import get_generator, get_state, set_state
 from .._utils import normalize_shape
@@ -19,7 +20,9 @@ class DropoutMask(Function):
         gen = rng if rng is not None else get_generator()
         keep = gen.random(x.shape) >= rate
         dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float32
-        return (keep * (1.0 / (1.0 - rate))).astype(dtype)
+        # drawn on the host from tidu's one generator, so a seed gives the same masks on
+        # every device; then placed beside x
+        return backend.asarray_like((keep * (1.0 / (1.0 - rate))).astype(dtype), x)
 
     def backward(self, g):
         return None, None, None
