@@ -426,8 +426,13 @@ _bind_methods()
 _tensor_methods.bind(Tensor)  # PyTorch's spellings: view, size(), to, dim=, ...
 
 
-def tensor(data, requires_grad: bool = False, dtype=None, name: str | None = None) -> Tensor:
-    """Make a Tensor (floats default to float32)."""
+def tensor(data, requires_grad: bool = False, dtype=None, name: str | None = None,
+           device=None) -> Tensor:
+    """Make a Tensor (floats default to float32) on ``device`` (default: where ``data`` is;
+    the CPU for lists and NumPy arrays), as ``torch.tensor``."""
+    if device is not None:
+        raw = data.data if isinstance(data, Tensor) else data
+        data = backend.to_device(backend.as_array(raw, dtype), device)
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
 
 

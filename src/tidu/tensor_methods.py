@@ -260,24 +260,26 @@ def _new(self, fill, size, dtype):
     from .tensor import Tensor
 
     dtype = self.dtype if dtype is None else _dtype(dtype, "new_*")
-    return Tensor(xp.full(_shape(size, "new_*"), fill, dtype=dtype))
+    return Tensor(backend.namespace(self.data).full(_shape(size, "new_*"), fill, dtype=dtype))
 
 
 def new_zeros(self, *size, dtype=None):
-    """Zeros of ``size`` with this tensor's dtype (unless ``dtype``)."""
+    """Zeros of ``size`` with this tensor's dtype (unless ``dtype``), on its device."""
     return _new(self, 0, size, dtype)
 
 
 def new_ones(self, *size, dtype=None):
-    """Ones of ``size`` with this tensor's dtype (unless ``dtype``)."""
+    """Ones of ``size`` with this tensor's dtype (unless ``dtype``), on its device."""
     return _new(self, 1, size, dtype)
 
 
 def new_tensor(self, data, dtype=None):
-    """A new tensor of ``data`` with this tensor's dtype (unless ``dtype``)."""
+    """A new tensor of ``data`` with this tensor's dtype (unless ``dtype``), on its device."""
     from .tensor import Tensor
 
-    return Tensor(data, dtype=self.dtype if dtype is None else _dtype(dtype, "new_tensor"))
+    dtype = self.dtype if dtype is None else _dtype(dtype, "new_tensor")
+    raw = data.data if isinstance(data, Tensor) else data
+    return Tensor(backend.asarray_like(raw, self.data, dtype))
 
 
 def _size(self) -> Size:
