@@ -7,6 +7,8 @@ import operator
 
 from ..autograd import Function
 from ..backend import xp
+from ..errors import DeviceError
+from ._device import beside, retry_beside
 from ._vjp import is_tensor
 
 
@@ -216,7 +218,7 @@ class Where(Function):
         return xp.where(cond, a, b)
 
     def backward(self, g):
-        z = xp.zeros((), dtype=g.dtype)
+        z = g.dtype.type(0)
         return None, xp.where(self.cond, g, z), xp.where(self.cond, z, g)
 
     @staticmethod
@@ -233,12 +235,13 @@ class Clip(Function):
         return xp.clip(a, lo, hi)
 
     def backward(self, g):
-        inside = xp.ones(self.a.shape, dtype=bool)
-        if self.lo is not None:
-            inside &= self.a >= self.lo
-        if self.hi is not None:
-            inside &= self.a <= self.hi
-        return g * inside, None, None
+        lo, hi = self.lo, self.hi
+        if lo is None and hi is None:
+            return g, None, None
+        inside = (self.a >= lo) if lo is not None else None
+        if hi is not None:
+            inside = (self.a <= hi) if inside is None else inside & (self.a <= hi)
+        return xp.where(inside, g, 0), None, None
 
     @staticmethod
     def vjp(g, a, lo, hi):
@@ -276,22 +279,38 @@ def _square(op: str, a, b, out):
 
 def add(a, b):
     """a + b with broadcasting."""
-    return _square("add", a, b, Add.apply(a, b))
+    try:
+        out = Add.apply(a, b)
+    except DeviceError:
+        out = retry_beside(Add.apply, a, b)
+    return _square("add", a, b, out)
 
 
 def sub(a, b):
     """a - b with broadcasting."""
-    return _square("sub", a, b, Sub.apply(a, b))
+    try:
+        out = Sub.apply(a, b)
+    except DeviceError:
+        out = retry_beside(Sub.apply, a, b)
+    return _square("sub", a, b, out)
 
 
 def mul(a, b):
     """a * b with broadcasting."""
-    return _square("mul", a, b, Mul.apply(a, b))
+    try:
+        out = Mul.apply(a, b)
+    except DeviceError:
+        out = retry_beside(Mul.apply, a, b)
+    return _square("mul", a, b, out)
 
 
 def div(a, b):
     """a / b with broadcasting."""
-    return _square("div", a, b, Div.apply(a, b))
+    try:
+        out = Div.apply(a, b)
+    except DeviceError:
+        out = retry_beside(Div.apply, a, b)
+    return _square("div", a, b, out)
 
 
 def neg(a):
@@ -301,7 +320,10 @@ def neg(a):
 
 def pow(a, b):
     """a ** b; differentiable in both (the exponent's gradient is 0 where a <= 0)."""
-    return Pow.apply(a, b)
+    try:
+        return Pow.apply(a, b)
+    except DeviceError:
+        return retry_beside(Pow.apply, a, b)
 
 
 def exp(a):
@@ -331,12 +353,18 @@ def sign(a):
 
 def maximum(a, b):
     """Element-wise maximum; ties share the gradient equally (as PyTorch)."""
-    return Maximum.apply(a, b)
+    try:
+        return Maximum.apply(a, b)
+    except DeviceError:
+        return retry_beside(Maximum.apply, a, b)
 
 
 def minimum(a, b):
     """Element-wise minimum; ties share the gradient equally (as PyTorch)."""
-    return Minimum.apply(a, b)
+    try:
+        return Minimum.apply(a, b)
+    except DeviceError:
+        return retry_beside(Minimum.apply, a, b)
 
 
 def where(cond, a, b):
@@ -347,7 +375,12 @@ def where(cond, a, b):
         if cond.data is None:  # symbolic (tidu.compile): the condition is a graph value
             return Where.apply(cond, a, b)
         cond = cond.data
-    return Where.apply(xp.asarray(cond, dtype=bool), a, b)
+    if type(cond) is not xp.ndarray:
+        return Where.apply(beside(cond, a, b, dtype=bool), a, b)
+    try:
+        return Where.apply(cond if cond.dtype == bool else cond.astype(bool), a, b)
+    except DeviceError:
+        return Where.apply(beside(cond, a, b, dtype=bool), a, b)
 
 
 def clip(a, lo=None, hi=None):

@@ -175,7 +175,7 @@ def allclose(a, b, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = Fal
 # ----- division operators (differentiable on floats, as in PyTorch) -----
 def _check_int_zero(op: str, a, b) -> None:
     """Integer division by zero raises, as in PyTorch (NumPy would warn and give 0)."""
-    if xp.issubdtype(xp.result_type(a, b), xp.integer) and xp.any(xp.asarray(b) == 0):
+    if xp.issubdtype(xp.result_type(a, b), xp.integer) and xp.any(xp.equal(b, 0)):
         raise ZeroDivisionError(f"{op}: integer division by zero (a divisor is 0)")
 
 

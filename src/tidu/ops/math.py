@@ -21,7 +21,7 @@ import math
 import sys
 
 from ..autograd import Function
-from ..backend import default_float, xp
+from ..backend import default_float, is_array, special_function, xp
 from ._vjp import is_tensor
 from .elementwise import exp, sqrt  # noqa: F401 - the m.exp and m.sqrt of derivative rules
 
@@ -43,7 +43,8 @@ def _floating(a):
     Python numbers become Python floats, so they stay weakly typed (float32 stays float32)."""
     if isinstance(a, (int, float)):
         return float(a)
-    a = xp.asarray(a)
+    if type(a) is not xp.ndarray and not is_array(a):
+        a = xp.asarray(a)
     return a if a.dtype.kind in "fc" else a.astype(default_float)
 
 
@@ -63,6 +64,16 @@ def _scipy_or_math(name: str):
             f = _vectorized(getattr(math, name))
         _special[name] = f
     return f
+
+
+def _special_call(name: str, x):
+    """scipy.special's ``name`` of ``x``: the array library's own (cupyx.scipy.special on a
+    GPU) for device arrays, scipy's (or math's, vectorized) on the CPU."""
+    if type(x) is not xp.ndarray:
+        f = special_function(name, x)
+        if f is not None:
+            return f(x)
+    return _scipy_or_math(name)(x)
 
 
 def _vectorized(scalar_fn):
@@ -123,10 +134,10 @@ Rsqrt = _smooth("Rsqrt", lambda x: 1 / xp.sqrt(x), lambda x, m: -0.5 * x ** -1.5
                 "1 / sqrt(x).")
 Reciprocal = _smooth("Reciprocal", xp.reciprocal, lambda x, m: -1 / (x * x), "1 / x.")
 Square = _smooth("Square", xp.square, lambda x, m: 2 * x, "x * x.")
-Erf = _smooth("Erf", lambda x: _scipy_or_math("erf")(x),
+Erf = _smooth("Erf", lambda x: _special_call("erf", x),
               lambda x, m: _TWO_OVER_SQRT_PI * m.exp(-x * x),
               "The error function 2/sqrt(pi) * integral of e^-t^2 from 0 to x.")
-Erfc = _smooth("Erfc", lambda x: _scipy_or_math("erfc")(x),
+Erfc = _smooth("Erfc", lambda x: _special_call("erfc", x),
                lambda x, m: -_TWO_OVER_SQRT_PI * m.exp(-x * x),
                "1 - erf(x), without cancellation for large x.")
 
@@ -137,7 +148,8 @@ class _Rounding(Function):
     f = None
 
     def forward(self, x, **kw):
-        x = xp.asarray(x)
+        if type(x) is not xp.ndarray and not is_array(x):
+            x = xp.asarray(x)
         return x.copy() if x.dtype.kind in "biu" else self.f(x, **kw)
 
     def backward(self, g):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from itertools import accumulate
+
 from .._shapes import check_axis
 from ..autograd import Function
-from ..backend import xp
+from ..backend import asarray_like, is_array, xp
 from ..errors import ShapeError
+from ._device import index_beside, zeros_beside
 from ._names import torch_names
 from ._vjp import is_tensor
 
@@ -39,13 +42,18 @@ class Permute(Function):
     def backward(self, g):
         if self.axes is None:
             return g.transpose(), None
-        return g.transpose(xp.argsort(self.axes)), None
+        return g.transpose(_inverse(self.axes)), None
 
     @staticmethod
     def vjp(g, x, axes):
         if axes is None:
             return Permute.apply(g, None), None
-        return Permute.apply(g, tuple(int(i) for i in xp.argsort(axes))), None
+        return Permute.apply(g, _inverse(axes)), None
+
+
+def _inverse(axes) -> tuple:
+    """The permutation that undoes ``axes`` (Python ints: no array is made)."""
+    return tuple(sorted(range(len(axes)), key=axes.__getitem__))
 
 
 class BroadcastTo(Function):
@@ -65,7 +73,7 @@ class BroadcastTo(Function):
 class Concatenate(Function):
     def forward(self, *xs, axis=0):
         self.axis = axis
-        self.bounds = xp.cumsum([x.shape[axis] for x in xs])[:-1]
+        self.bounds = list(accumulate([x.shape[axis] for x in xs[:-1]]))
         return xp.concatenate(xs, axis=axis)
 
     def backward(self, g):
@@ -123,8 +131,8 @@ class Pad(Function):
                 continue
             n = g.shape[axis] - lo - hi  # the input's length on this axis
             src = Pad.pad_array(xp.arange(n), ((lo, hi),), mode)  # input index of each output
-            out = xp.zeros(g.shape[:axis] + (n,) + g.shape[axis + 1:], dtype=g.dtype)
-            xp.add.at(out, (slice(None),) * axis + (src,), g)
+            out = zeros_beside(g, g.shape[:axis] + (n,) + g.shape[axis + 1:])
+            xp.add.at(out, (slice(None),) * axis + (index_beside(src, g),), g)
             g = out
         return g
 
@@ -137,7 +145,7 @@ class GetItem(Function):
         return x[index]
 
     def backward(self, g):
-        out = xp.zeros(self.shape, dtype=g.dtype)
+        out = zeros_beside(g, self.shape)
         if _is_basic(self.index):
             out[self.index] = g
         else:
@@ -155,7 +163,7 @@ class ScatterAdd(Function):
 
     def forward(self, g, like, index):
         self.index = index
-        out = xp.zeros(xp.shape(like), dtype=g.dtype)
+        out = zeros_beside(g, xp.shape(like))
         if _is_basic(index):
             out[index] = g
         else:
@@ -175,15 +183,15 @@ class SplitLike(Function):
     the gradient of one input of ``concatenate`` (lengths read at run time, not recorded)."""
 
     def forward(self, g, *likes, axis=0, index=0):
-        bounds = xp.cumsum([xp.shape(x)[axis] for x in likes])
-        lo = int(bounds[index - 1]) if index else 0
+        bounds = list(accumulate([xp.shape(x)[axis] for x in likes]))
+        lo = bounds[index - 1] if index else 0
         sl = [slice(None)] * g.ndim
-        sl[axis] = slice(lo, int(bounds[index]))
+        sl[axis] = slice(lo, bounds[index])
         self.shape, self.slices = g.shape, tuple(sl)
         return g[self.slices]
 
     def backward(self, gg):
-        out = xp.zeros(self.shape, dtype=gg.dtype)
+        out = zeros_beside(gg, self.shape)
         out[self.slices] = gg
         return (out,) + (None,) * (len(self.needs_grad) - 1)
 
@@ -409,6 +417,9 @@ def getitem(x, index):
         index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
     if isinstance(index, list):
         index = xp.asarray(index)
+    d = x.data if isinstance(x, Tensor) else x
+    if type(d) is not xp.ndarray and is_array(d):
+        index = index_beside(index, d)
     return GetItem.apply(x, index)
 
 
@@ -436,6 +447,8 @@ class BroadcastLike(Function):
     """Broadcast ``a`` to the shape of ``like`` (NumPy rules)."""
 
     def forward(self, a, like):
+        if type(a) is not type(like) and type(like) is not xp.ndarray and is_array(like):
+            a = asarray_like(a, like)  # a constant (a 0-d host array, a number) beside like
         return xp.broadcast_to(a, xp.shape(like))
 
     def backward(self, gg):
@@ -478,6 +491,9 @@ class ExpandDims(Function):
 
 def index_scatter_add(g, like, index):
     """Zeros shaped like ``like`` with ``g`` added at ``index`` (the gradient of indexing)."""
+    d = g.data if is_tensor(g) else g
+    if type(d) is not xp.ndarray and is_array(d):
+        index = index_beside(index, d)
     return ScatterAdd.apply(g, like, index)
 
 
