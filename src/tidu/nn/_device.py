@@ -36,6 +36,9 @@ class DeviceMixin:
                     g = backend.to_device(p.grad.data, backend.device_of(data))
                     p.grad.data = g.astype(data.dtype, copy=False)
                 bump_version(p)
+        opt = self.__dict__.get("optimizer")  # a compiled Keras model's optimizer
+        if opt is not None and hasattr(opt, "_state"):
+            follow_parameters(opt)
         return self
 
     def cuda(self, device=None):
@@ -61,3 +64,14 @@ class DeviceMixin:
             return backend.device_of(p.data)
         return self.__dict__.get("_device", backend.CPU)
 
+
+
+def follow_parameters(optimizer) -> None:
+    """Move each parameter's optimizer state (momenta, squared averages) to the device the
+    parameter now lives on; nothing moves for state already there."""
+    params = getattr(optimizer, "_params", None) or []
+    for p, slots in zip(params, optimizer._state):
+        dev = backend.device_of(p.data)
+        for k, a in slots.items():
+            if backend.is_array(a) and backend.device_of(a) != dev:
+                slots[k] = backend.to_device(a, dev)
