@@ -39,7 +39,9 @@ class Bucket:
         self.sizes = [int(p.data.size) for p in params]
         self.offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(int).tolist()
         self.n = self.offsets[-1]
-        self.buffer = xp.zeros(self.n + 2 + len(params), dtype=dtype)
+        # on the parameters' device: a GPU model's buckets are CuPy arrays summed by NCCL
+        lib = backend.namespace(params[0].data) if params else xp
+        self.buffer = lib.zeros(self.n + 2 + len(params), dtype=dtype)
         self.request = None
         self.ready = 0
         self.fired = [0] * len(params)
@@ -56,7 +58,8 @@ class Bucket:
             seg[...] = 0
             self.buffer[self.n + 2 + j] = 0
         else:
-            xp.multiply(xp.asarray(g).reshape(-1), weight, out=seg, casting="unsafe")
+            g = g if backend.is_array(g) else xp.asarray(g)
+            xp.multiply(g.reshape(-1), weight, out=seg, casting="unsafe")
             self.buffer[self.n + 2 + j] = 1
 
     def pack(self, weight: float, skip: bool) -> None:
