@@ -115,7 +115,11 @@ class Conv(Function):
         return _data_out(K.conv_forward(self.xc, self.wc, b, self.geo), cfg)
 
     def backward(self, g):
-        cfg, gc = self.cfg, _data_in(g, self.cfg)
+        return self._grads(_data_in(g, self.cfg))
+
+    def _grads(self, gc):
+        """The three gradients from the canonical (channels-last) output gradient ``gc``."""
+        cfg = self.cfg
         dx = dw = db = None
         if self.needs_grad[0]:
             dx = _data_out(K.conv_input_grad(gc, self.wc, self.xc.shape[1:-1], self.geo), cfg)
@@ -136,6 +140,27 @@ class Conv(Function):
             axes = tuple(range(cfg.nd + 1)) if cfg.channels_last else (0, *range(2, cfg.nd + 2))
             db = sum_(g, axes)
         return dx, dw, db
+
+
+class ConvReLU(Conv):
+    """``relu(conv(x, w) + b)`` in one node (Keras's ``Conv2D(..., activation='relu')``): the
+    rectifier runs in place on the convolution's output, and backward takes its mask from that
+    output, instead of a ReLU node's own output array and boolean mask."""
+
+    def forward(self, x, w, b, cfg: Config, out=None):
+        y = super().forward(x, w, b, cfg, out)
+        xp.maximum(y, 0, out=y)
+        self.y = y
+        return y
+
+    def backward(self, g):
+        gc = _data_in(g, self.cfg)
+        return self._grads(gc * (_data_in(self.y, self.cfg) > 0))
+
+    @staticmethod
+    def vjp(g, x, w, b, cfg, out=None):
+        z = Conv.apply(x, w, b, cfg=cfg, out=out)
+        return Conv.vjp(g * (z > 0), x, w, b, cfg, out)
 
 
 class ConvInput(Function):
@@ -236,9 +261,9 @@ def _config(name, nd, stride, padding, dilation, groups, data_format, keras_kern
 
 
 def _conv(name, nd, input, weight, bias, stride, padding, dilation, groups, data_format,
-          keras_kernel=False):
+          keras_kernel=False, relu=False):
     cfg = _config(name, nd, stride, padding, dilation, groups, data_format, keras_kernel)
-    return Conv.apply(input, weight, bias, cfg=cfg)
+    return (ConvReLU if relu else Conv).apply(input, weight, bias, cfg=cfg)
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,

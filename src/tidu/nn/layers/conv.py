@@ -103,10 +103,10 @@ class _KerasConv(Module):
         if self.use_bias:
             self.add_weight("bias", (n,), self.bias_initializer, self.bias_regularizer)
 
-    def _conv(self, x, kernel, bias, groups: int):
+    def _conv(self, x, kernel, bias, groups: int, relu: bool = False):
         return C._conv(f"{self.name} ({type(self).__name__})", self.rank, x, kernel, bias,
                        self.strides, self.padding, self.dilation_rate, groups,
-                       self.data_format, keras_kernel=True)
+                       self.data_format, keras_kernel=True, relu=relu)
 
     def extra_repr(self) -> str:
         act = activations.serialize(self.activation) or getattr(
@@ -150,6 +150,8 @@ class _ConvND(_KerasConv):
 
     def forward(self, x):
         self._check_input(x.shape, self.kernel.shape[-2] * self.groups)
+        if self.activation is activations.relu:  # one node: the rectifier on the conv's output
+            return self._conv(x, self.kernel, self.bias, self.groups, relu=True)
         return self.activation(self._conv(x, self.kernel, self.bias, self.groups))
 
     def compute_output_shape(self, input_shape) -> tuple:
