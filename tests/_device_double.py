@@ -44,6 +44,8 @@ def _unwrap(x, what):
 def _wrap(x):
     if type(x) is np.ndarray:
         return FakeArray(x)
+    if isinstance(x, np.generic):  # CuPy gives 0-d device arrays where NumPy gives scalars
+        return FakeArray(np.asarray(x))
     if isinstance(x, tuple):
         return tuple(_wrap(v) for v in x)
     if isinstance(x, list):

@@ -41,36 +41,13 @@ PENDING = set("""
     avg_pool2d_7_k(2,1)_s(3,2)_p(0,0)_cTrue_cTrue
     avg_pool2d_8_k(1,3)_s(2,1)_p(0,1)_cTrue_cTrue
     avg_pool2d_9_k(2,1)_s(1,1)_p(1,0)_cTrue_cTrue_d3 avg_pool2d_channels_last_ceil
-    avg_pool2d_keras_same avg_pool2d_keras_same_k2 batch_norm_eval_2d_no_affine
-    batch_norm_eval_4d batch_norm_eval_axis_last cummax_cummin_ties cummax_indices
-    cummax_values cummin_indices cummin_values_method det diag_1d diag_1d_above
-    diag_1d_below diag_2d diag_2d_below diagonal diagonal_method_negative
-    diagonal_offset_axes eigh_lower_raw eigh_upper_raw eigh_vectors einsum[...ii->...i]
-    einsum[ii,i->i] einsum[ii->i] einsum[iij->ij] einsum[iijj->ij] einsum_constant_operand
-    eye_times gather_axis0_repeats gather_dim_keyword gather_smaller_index_tensor
-    index_add_axis_last index_add_repeats_alpha index_put_accumulate_broadcast
-    index_put_accumulate_repeats index_put_array_and_slice index_put_int_ellipsis_none
-    index_put_last_wins index_put_leading_ones index_put_mask index_put_mask_0d_value
-    index_put_negative_step index_put_rows index_put_slices_broadcast index_put_two_arrays
-    index_select_axis1_repeats index_select_method_tensor
+    avg_pool2d_keras_same avg_pool2d_keras_same_k2 eye_times
     interpolate_bilinear_align_corners_down interpolate_bilinear_channels_last
     interpolate_bilinear_scale interpolate_bilinear_size interpolate_bilinear_to_one
     interpolate_linear_1d interpolate_linear_1d_align_corners interpolate_nearest_1d
     interpolate_nearest_down_scale interpolate_nearest_scale2
-    interpolate_nearest_size_uneven kthvalue kthvalue_axis0_keepdims masked_fill_number
-    masked_fill_tensor_mask masked_select masked_select_broadcast_x
-    max_pool1d_return_indices_values max_pool2d_return_indices median_all_even
-    median_all_odd median_axis0_keepdims median_axis_even one_hot_inferred one_hot_times
-    qr_wide quantile_all quantile_all_keepdims quantile_axis quantile_higher quantile_list
-    quantile_list_axis0 quantile_list_axis_keepdims quantile_lower quantile_midpoint
-    quantile_nearest quantile_scalar_all_keepdims scatter_add_axis1_method
-    scatter_add_repeats scatter_distinct scatter_last_wins scatter_src_larger scatter_value
-    sort_axis0_descending sort_method_3d sort_values svd_U_tall svd_U_wide svd_Vh_tall
-    svd_Vh_wide_batched svd_full_matrices_U svd_reconstructs svd_square_all
-    take_along_axis_1 take_along_axis_broadcast take_along_axis_broadcast_input
-    take_along_axis_negative take_along_axis_none_flat topk topk_indices_method
-    topk_smallest_axis0 trace trace_method_rect trace_neg_offset_axes trace_offset
-    trace_second_order upsample_bilinear
+    interpolate_nearest_size_uneven max_pool1d_return_indices_values
+    max_pool2d_return_indices one_hot_inferred one_hot_times upsample_bilinear
 """.split())
 
 CASES = [pytest.param(*p.values, id=p.id, marks=[pytest.mark.xfail(

@@ -7,7 +7,7 @@ concrete shape in a vjp, so the rules built from them can be differentiated agai
 from __future__ import annotations
 
 from ..autograd import Function
-from ..backend import xp
+from ..backend import namespace, xp
 from ..errors import ShapeError, TiduError
 from ..ops.contract import einsum
 from ..ops.layout import Tril, Triu
@@ -63,7 +63,7 @@ class EyeLike(Function):
     """The identity matrix as large as the last axis of ``like`` (a constant)."""
 
     def forward(self, like):
-        return xp.eye(xp.shape(like)[-1], dtype=like.dtype)
+        return namespace(like).eye(xp.shape(like)[-1], dtype=like.dtype)
 
     def backward(self, g):
         return None

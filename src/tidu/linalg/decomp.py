@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ..autograd import Function
-from ..backend import xp
+from ..backend import namespace, xp
 from ..ops.linalg import matmul
 from ..ops.shape import expand_dims, getitem, index_scatter_add
 from ..tensor import Tensor
@@ -51,7 +51,7 @@ class Qr(Function):
         x = -big
         ga = q @ xp.tril(x - swap(x))
         ga = swap(xp.linalg.solve(r[..., :m], swap(ga)))
-        ga = xp.concatenate([ga, xp.zeros(ga.shape[:-1] + (n - m,), ga.dtype)], axis=-1)
+        ga = xp.concatenate([ga, xp.zeros_like(ga, shape=ga.shape[:-1] + (n - m,))], axis=-1)
         return ga + q @ g if self.part == 1 else ga
 
     @staticmethod
@@ -107,7 +107,7 @@ class Svd(Function):
         if part == 1:
             return (u * g[..., None, :]) @ vh
         m, n = u.shape[-2], vh.shape[-1]
-        e = s[..., None, :] ** 2 - s[..., :, None] ** 2 + xp.eye(k, dtype=s.dtype)
+        e = s[..., None, :] ** 2 - s[..., :, None] ** 2 + namespace(s).eye(k, dtype=s.dtype)
         if part == 0:
             g = g[..., :k]
             x = swap(u) @ g
@@ -199,7 +199,7 @@ class Eigh(Function):
         if self.part == 0:
             return (v * g[..., None, :]) @ swap(v)
         x = swap(v) @ g
-        e = w[..., None, :] - w[..., :, None] + xp.eye(w.shape[-1], dtype=w.dtype)
+        e = w[..., None, :] - w[..., :, None] + namespace(w).eye(w.shape[-1], dtype=w.dtype)
         return v @ (0.5 * (x - swap(x)) / e) @ swap(v)
 
     @staticmethod

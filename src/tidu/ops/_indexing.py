@@ -5,9 +5,12 @@ derivative. See tidu.ops.index for the index forms (``template`` or ``axis``).""
 
 from __future__ import annotations
 
+import math
+
 from ..autograd import Function
-from ..backend import xp
+from ..backend import asarray_like, is_array, namespace, xp
 from ..errors import ShapeError
+from ._device import zeros_beside
 from ._vjp import is_tensor
 from .shape import broadcast_like
 
@@ -24,10 +27,15 @@ _UNSET = object()
 
 
 # ----- building and checking an index (inside forward, so that compiled runs check too) -----
-def _build_index(shape, arrays, template=None, axis=None, broadcast=False, op="index",
+def _build_index(x, arrays, template=None, axis=None, broadcast=False, op="index",
                  strict=False) -> tuple:
-    """The NumPy index that ``arrays`` and the keywords describe, for an input of ``shape``."""
-    arrays = [xp.asarray(a) for a in arrays]
+    """The index that ``arrays`` and the keywords describe, for the array ``x`` (host arrays
+    among ``arrays`` are moved to x's device: they are data, as Python ints are)."""
+    shape = x.shape
+    if type(x) is xp.ndarray:
+        arrays = [xp.asarray(a) for a in arrays]
+    else:
+        arrays = [asarray_like(a, x) for a in arrays]
     if template is None:
         return _along(shape, arrays[0], axis, broadcast, op)
     for a in arrays:
@@ -43,7 +51,7 @@ def _check_items(op, index, shape, strict) -> None:
     """Every integer (array) of ``index`` in range for the axis it indexes: [-n, n), or
     [0, n) when ``strict``. (Other mistakes are left to NumPy's own messages.)"""
     def mask(i):
-        return isinstance(i, xp.ndarray) and i.dtype == bool
+        return is_array(i) and i.dtype == bool
 
     def width(i):  # how many axes of x an item consumes
         if i is None or i is Ellipsis or isinstance(i, (bool, xp.bool_)):
@@ -55,7 +63,8 @@ def _check_items(op, index, shape, strict) -> None:
         if i is Ellipsis:
             d += len(shape) - sum(width(j) for j in index)
         elif width(i) == 1 and not (isinstance(i, slice) or mask(i)) and d < len(shape):
-            _check_range(op, xp.asarray(i), 0 if strict else -shape[d], shape, d)
+            _check_range(op, i if is_array(i) else xp.asarray(i), 0 if strict else -shape[d],
+                         shape, d)
         d += width(i)
 
 
@@ -80,14 +89,15 @@ def _along(shape, index, axis, broadcast, op) -> tuple:
             raise ShapeError(f"{op}: index of shape {index.shape} is longer than the input of "
                              f"shape {tuple(shape)} on axis {d} (at most {n} there)")
         k = n if broadcast else m
-        grid.append(xp.arange(k).reshape([k if j == d else 1 for j in range(index.ndim)]))
+        grid.append(namespace(index).arange(k).reshape(
+            [k if j == d else 1 for j in range(index.ndim)]))
     return tuple(grid)
 
 
 def _check_range(op, index, lo, shape, axis, what="index") -> None:
     n = shape[axis]
     if index.size and (index.min() < lo or index.max() >= n):
-        bad = index[(index < lo) | (index >= n)].flat[0]
+        bad = index[(index < lo) | (index >= n)].ravel()[0].item()
         of = f"{what} of shape {index.shape}, " if index.ndim else ""
         raise IndexError(f"{op}: {what} {bad} is out of range for axis {axis} of length {n} "
                          f"(valid: {lo} to {n - 1}); {of}input of shape {tuple(shape)}")
@@ -98,7 +108,7 @@ def _describe(index) -> str:
         if isinstance(i, slice):
             parts = ["" if p is None else str(p) for p in (i.start, i.stop, i.step)]
             return ":".join(parts if i.step is not None else parts[:2])
-        if isinstance(i, xp.ndarray):
+        if is_array(i):
             return f"{i.dtype} array of shape {i.shape}"
         return "..." if i is Ellipsis else repr(i)
 
@@ -120,9 +130,10 @@ def _may_repeat(arrays, how) -> bool:
 
 def _last_writes(shape, index):
     """Boolean, shaped like ``x[index]``: True where a write is the last to its position."""
-    pos = xp.arange(int(xp.prod(shape)), dtype=xp.intp).reshape(shape)[index].ravel()
+    m = next((namespace(i) for i in index if is_array(i)), xp)  # the index's library
+    pos = m.arange(math.prod(shape), dtype=xp.intp).reshape(shape)[index].ravel()
     _, first_from_end = xp.unique(pos[::-1], return_index=True)
-    keep = xp.zeros(pos.size, dtype=bool)
+    keep = zeros_beside(pos, pos.size, bool)
     keep[pos.size - 1 - first_from_end] = True
     return pos, keep
 
@@ -133,11 +144,11 @@ class Take(Function):
 
     def forward(self, x, *arrays, **how):
         self.shape, self.basic = x.shape, not arrays
-        self.index = _build_index(x.shape, arrays, **how)
+        self.index = _build_index(x, arrays, **how)
         return _read(x, self.index, how.get("op", "index"))
 
     def backward(self, g):
-        out = xp.zeros(self.shape, dtype=g.dtype)
+        out = zeros_beside(g, self.shape)
         if self.basic:
             out[self.index] = g
         else:
@@ -156,9 +167,11 @@ class IndexPut(Function):
 
     def forward(self, x, values, *arrays, accumulate=False, **how):
         op = how.get("op", "index_put")
-        index = _build_index(x.shape, arrays, **how)
+        index = _build_index(x, arrays, **how)
         target = _read(x, index, op).shape
-        values = xp.asarray(values).astype(x.dtype, copy=False)
+        if type(values) is not type(x):  # a number, a list, a host array beside device x
+            values = asarray_like(values, x)
+        values = values.astype(x.dtype, copy=False)
         if _broadcast_shape(values.shape, target) != target:
             raise ShapeError(f"{op}: values of shape {values.shape} do not broadcast to the "
                              f"shape {target} of x[index] (x of shape {x.shape}, index "
@@ -214,7 +227,7 @@ class LastWrites(_Constant):
     is the last to its position, else 0; shaped like ``like[index]``."""
 
     def forward(self, like, *arrays, **how):
-        index = _build_index(like.shape, arrays, **how)
+        index = _build_index(like, arrays, **how)
         _, keep = _last_writes(like.shape, index)
         return keep.reshape(_read(like, index, "index").shape).astype(like.dtype)
 
@@ -233,7 +246,7 @@ class OneHot(_Constant):
             k = int(labels.max()) + 1
         if labels.size:
             _check_range("one_hot", labels.reshape(-1), 0, (k,), 0, what="label")
-        return (labels[..., None] == xp.arange(k)).astype(xp.int64)
+        return (labels[..., None] == namespace(labels).arange(k)).astype(xp.int64)
 
 
 class NonZero(_Constant):

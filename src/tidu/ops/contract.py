@@ -15,8 +15,9 @@ from typing import NamedTuple
 
 from .._shapes import check_axis
 from ..autograd import Function
-from ..backend import xp
-from ..errors import ShapeError
+from ..backend import namespace, xp
+from ..errors import DeviceError, ShapeError
+from ._device import retry_beside, zeros_beside
 from ._vjp import is_tensor
 from .shape import expand_dims
 
@@ -134,11 +135,17 @@ def _fit(a, shape: tuple):
 def _embed(a, term: str, shape: tuple):
     """Zeros of ``shape`` with ``a`` (indexed by ``term``'s distinct letters) written on the
     diagonals that ``term``'s repeated letters describe."""
-    out = xp.zeros(shape, dtype=a.dtype)
+    out = zeros_beside(a, shape)
+    unique = "".join(dict.fromkeys(term))
+    if type(out) is not xp.ndarray:  # a device array: write through index grids
+        m, k = namespace(a), len(unique)
+        grid = {c: m.arange(n).reshape((1,) * j + (n,) + (1,) * (k - j - 1))
+                for j, (c, n) in enumerate(zip(unique, a.shape))}
+        out[tuple(grid[c] for c in term)] = a
+        return out
     strides = {}
     for c, st in zip(term, out.strides):
         strides[c] = strides.get(c, 0) + st
-    unique = "".join(dict.fromkeys(term))
     view = xp.lib.stride_tricks.as_strided(out, a.shape, [strides[c] for c in unique])
     view[...] = a
     return out
@@ -281,10 +288,10 @@ class OnDiagonal(Function):
 
 
 def _on_diagonal(g, shape, offset, axis1, axis2):
-    out = xp.zeros(shape, dtype=g.dtype)
+    out = zeros_beside(g, shape)
     moved = xp.moveaxis(out, (axis1, axis2), (-2, -1))  # a view: writes land in out
     n1, n2 = moved.shape[-2:]
-    rows = xp.arange(max(0, -offset), min(n1, n2 - offset))
+    rows = namespace(g).arange(max(0, -offset), min(n1, n2 - offset))
     moved[..., rows, rows + offset] = xp.expand_dims(g, -1)
     return out
 
@@ -305,7 +312,11 @@ def einsum(subscripts, *operands):
         subscripts, operands = _from_sublists((subscripts, *operands))
     if not operands:
         raise ValueError("einsum: needs at least one operand")
-    return Einsum.apply(*operands, spec=_parse(subscripts, [_ndim(x) for x in operands]))
+    spec = _parse(subscripts, [_ndim(x) for x in operands])
+    try:
+        return Einsum.apply(*operands, spec=spec)
+    except DeviceError:
+        return retry_beside(Einsum.apply, *operands, spec=spec)
 
 
 def outer(a, b):

@@ -25,6 +25,7 @@ from __future__ import annotations
 from .._shapes import check_axis
 from ..backend import xp
 from ..errors import ShapeError
+from ._device import beside
 from ._indexing import (
     _UNSET,
     ARRAY,
@@ -235,7 +236,7 @@ def masked_fill(x, mask, value):
         if value.dtype != x.dtype:
             value = cast(value, x.dtype)
     elif isinstance(value, (bool, int, float, xp.generic)):
-        value = xp.asarray(value, dtype=x.dtype)
+        value = beside(value, x, dtype=x.dtype)
     else:
         raise TypeError(f"masked_fill: value must be a number or a 0-d tensor, got "
                         f"{type(value).__name__}")
@@ -338,8 +339,8 @@ def index_put(x, index, values, accumulate: bool = False):
     template, arrays = _split_index(index, "index_put")
     if (is_tensor(values) or isinstance(values, xp.ndarray)) and _concrete(x, values, *arrays):
         # as NumPy and PyTorch do, values may have leading axes of length 1 beyond x[index]'s
-        like = xp.broadcast_to(xp.zeros((), bool), x.shape)
-        lead = values.ndim - _read(like, _build_index(x.shape, arrays, template,
+        like = xp.broadcast_to(beside(False, x, dtype=bool), x.shape)
+        lead = values.ndim - _read(like, _build_index(like, arrays, template,
                                                       op="index_put"), "index_put").ndim
         if lead > 0 and all(n == 1 for n in values.shape[:lead]):
             values = reshape(values, values.shape[lead:])

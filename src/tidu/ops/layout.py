@@ -16,8 +16,9 @@ import operator
 
 from .._shapes import check_axis, normalize_axis
 from ..autograd import Function
-from ..backend import xp
+from ..backend import namespace, to_host, xp
 from ..errors import ShapeError
+from ._device import beside, zeros_beside
 from ._names import torch_names
 from ._vjp import is_tensor
 from .shape import Pad, broadcast_to, getitem, pad, permute, reshape
@@ -117,9 +118,9 @@ class DiagonalScatter(Function):
 
 
 def _embed_diagonal(g, shape, offset, axis1, axis2):
-    out = xp.zeros(shape, dtype=g.dtype)
+    out = zeros_beside(g, shape)
     planes = xp.moveaxis(out, (axis1, axis2), (-2, -1))  # a writable view of ``out``
-    i = xp.arange(g.shape[-1]) + max(-offset, 0)
+    i = namespace(g).arange(g.shape[-1]) + max(-offset, 0)
     planes[..., i, i + offset] = g
     return out
 
@@ -228,7 +229,7 @@ def repeat_interleave(x, repeats, axis: int | None = None):
         x, axis = reshape(x, (-1,)), 0
     axis = check_axis(axis, x.ndim, "repeat_interleave")
     n = x.shape[axis]
-    r = xp.asarray(repeats.data if is_tensor(repeats) else repeats)
+    r = xp.asarray(to_host(repeats.data) if is_tensor(repeats) else repeats)
     if r.size == 0:
         r = r.astype(int)
     if r.dtype.kind not in "iu" or r.ndim > 1:
@@ -394,7 +395,7 @@ def diag(x, k: int = 0):
     if x.ndim != 1:
         raise ShapeError(f"diag: needs a 1-D or 2-D tensor, got shape {x.shape}")
     n = x.shape[0] + abs(k)
-    like = xp.broadcast_to(xp.zeros((), dtype=x.dtype), (n, n))  # only its shape is read
+    like = xp.broadcast_to(beside(0, x, dtype=x.dtype), (n, n))  # only its shape is read
     return DiagonalScatter.apply(x, like, offset=k, axis1=0, axis2=1)
 
 

@@ -22,7 +22,8 @@ import math
 from .._shapes import check_axis
 from ..autograd import Function
 from ..backend import xp
-from ..errors import ShapeError
+from ..errors import DeviceError, ShapeError
+from ._device import retry_beside
 from ._vjp import is_tensor
 
 __all__ = ["batch_norm", "group_norm", "layer_norm"]
@@ -311,8 +312,11 @@ def batch_norm(input, running_mean=None, running_var=None, weight=None, bias=Non
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: inference (training=False) normalises with "
                              "running_mean and running_var; give both, or training=True")
-        return BatchNormEval.apply(input, running_mean, running_var, weight, bias,
-                                   pshape=pshape, eps=float(eps))
+        args = (input, running_mean, running_var, weight, bias)
+        try:
+            return BatchNormEval.apply(*args, pshape=pshape, eps=float(eps))
+        except DeviceError:  # host statistics (NumPy arrays) beside a device input
+            return retry_beside(BatchNormEval.apply, *args, pshape=pshape, eps=float(eps))
     if momentum is None:
         raise ValueError("batch_norm: momentum must be a number (None, the cumulative "
                          "average, needs a batch counter: use tidu.nn.BatchNorm2d)")

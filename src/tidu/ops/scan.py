@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from .._shapes import check_axis, expand_reduced, normalize_axis
 from ..autograd import Function
-from ..backend import xp
+from ..backend import namespace, xp
 from ._names import torch_names
 from ._vjp import count, unreduce
 from .logic import NoGrad, logical_and
@@ -396,7 +396,7 @@ class CumArg(NoGrad):
         hit = x == acc
         if xp.issubdtype(x.dtype, xp.floating):
             hit |= xp.isnan(x)
-        pos = xp.arange(x.shape[axis]).reshape((-1,) + (1,) * (x.ndim - axis - 1))
+        pos = namespace(x).arange(x.shape[axis]).reshape((-1,) + (1,) * (x.ndim - axis - 1))
         return xp.maximum.accumulate(xp.where(hit, pos, 0), axis).astype(xp.int64)
 
 

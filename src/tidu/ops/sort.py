@@ -21,7 +21,8 @@ from collections import namedtuple
 
 from .._shapes import check_axis
 from ..autograd import Function
-from ..backend import xp
+from ..backend import asarray_like, namespace, to_host, xp
+from ._device import zeros_beside
 from ._names import torch_names
 from .logic import NoGrad
 
@@ -35,8 +36,9 @@ ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 # ----- gathering along an axis, and its transpose -----
 def _along(idx, axis: int) -> tuple:
     """The fancy index that reads or writes ``a[..., idx[...], ...]`` along ``axis``."""
-    grids = xp.ogrid[tuple(slice(n) for n in idx.shape)]
-    return tuple(idx if d == axis else grids[d] for d in range(idx.ndim))
+    m, nd = namespace(idx), idx.ndim  # the grids are made by idx's library, on its device
+    return tuple(idx if d == axis else m.arange(n).reshape((1,) * d + (n,) + (1,) * (nd - d - 1))
+                 for d, n in enumerate(idx.shape))
 
 
 class Gather(Function):
@@ -48,7 +50,7 @@ class Gather(Function):
         return xp.take_along_axis(x, idx, axis)
 
     def backward(self, g):
-        out = xp.zeros(self.shape, dtype=g.dtype)
+        out = zeros_beside(g, self.shape)
         xp.add.at(out, _along(self.idx, self.axis), g)
         return out, None
 
@@ -63,7 +65,7 @@ class ScatterAlong(Function):
 
     def forward(self, src, like, idx, axis):
         self.idx, self.axis = idx, axis
-        out = xp.zeros(xp.shape(like), dtype=src.dtype)
+        out = zeros_beside(src, xp.shape(like))
         xp.add.at(out, _along(idx, axis), src)
         return out
 
@@ -100,7 +102,7 @@ class Argsort(NoGrad):
 
 class TopkIndices(NoGrad):
     def forward(self, x, k, axis, largest):
-        return xp.take(_argsort(x, axis, largest), xp.arange(k), axis)
+        return _argsort(x, axis, largest)[(slice(None),) * axis + (slice(0, k),)]
 
 
 class KthIndex(NoGrad):
@@ -108,7 +110,7 @@ class KthIndex(NoGrad):
     axis; ``nan_wins``: a slice with a NaN gives the NaN's position (median's rule)."""
 
     def forward(self, x, k, axis, nan_wins=False):
-        idx = xp.take(_argsort(x, axis, False), [k], axis)
+        idx = _argsort(x, axis, False)[(slice(None),) * axis + (slice(k, k + 1),)]
         return _first_nan(x, idx, axis) if nan_wins else idx
 
 
@@ -270,7 +272,7 @@ class QuantileIndex(NoGrad):
 
     def forward(self, x, q, axis, interpolation, upper):
         ranks = _ranks(q, x.shape[axis], interpolation)[1 if upper else 0]
-        idx = xp.take(_argsort(x, axis, False), ranks, axis)
+        idx = xp.take(_argsort(x, axis, False), asarray_like(ranks, x), axis)
         return _first_nan(x, idx, axis)
 
 
@@ -279,7 +281,7 @@ class QuantileWeight(NoGrad):
 
     def forward(self, x, q, axis, interpolation):
         w = _ranks(q, x.shape[axis], interpolation)[2]
-        return _at_axis(w, axis, x.ndim).astype(x.dtype)
+        return asarray_like(_at_axis(w, axis, x.ndim), x, x.dtype)
 
 
 @torch_names
@@ -301,8 +303,8 @@ def quantile(x, q, axis: int | None = None, keepdims: bool = False,
     if interpolation not in INTERPOLATIONS:
         raise ValueError(f"quantile: interpolation must be one of {INTERPOLATIONS}, "
                          f"got {interpolation!r}")
-    qs = xp.asarray(q.data if hasattr(q, "data") and not isinstance(q, xp.ndarray) else q,
-                    dtype=xp.float64)
+    qs = xp.asarray(to_host(q.data) if hasattr(q, "data") and not isinstance(q, xp.ndarray)
+                    else q, dtype=xp.float64)
     if qs.ndim > 1 or not xp.all((qs >= 0) & (qs <= 1)):
         raise ValueError(f"quantile: q must be a float in [0, 1] or a 1-D list of them, got {q}")
     x = as_tensor(x)
