@@ -6,10 +6,12 @@ from collections import Counter
 
 import numpy as np
 
+from .. import backend
 from ..errors import ShapeError
 from ..safety import bump_version
 from ..tensor import Tensor
 from .graph import topo
+from .placement import Placement, plan_device, where
 from .plan import Codegen, Program
 from .rewrites import Rebuilder, optimize
 from .variable import Variable, constant, leaf
@@ -20,7 +22,7 @@ def _as_variable(x, what: str) -> Variable:
     if isinstance(x, Variable):
         return x
     try:
-        return constant(np.asarray(x))
+        return constant(x if backend.is_array(x) else np.asarray(x))
     except Exception:  # noqa: BLE001
         raise TypeError(f"tidu.function: {what} must be a symbolic expression, a tensor or an "
                         f"array, got {type(x).__name__}") from None
@@ -120,11 +122,12 @@ class CompiledFunction:
         return out
 
     def _convert(self, i, v, a):
-        arr = np.asarray(a)
+        array = backend.is_array(a)  # a NumPy array or another device's (never converted)
+        arr = a if array else np.asarray(a)
         if arr.dtype == v.dtype:
             return arr
         ok = np.can_cast(arr.dtype, v.dtype, "safe") or self.allow_input_downcast or (
-            not isinstance(a, np.ndarray) and np.can_cast(arr.dtype, v.dtype, "same_kind"))
+            not array and np.can_cast(arr.dtype, v.dtype, "same_kind"))
         if not ok:
             raise TypeError(f"{self.name}: input {i} ('{v.name or '?'}') expects dtype "
                             f"{v.dtype}, got {arr.dtype}, which would lose precision; cast it "
@@ -132,14 +135,17 @@ class CompiledFunction:
         return arr.astype(v.dtype)
 
     def __call__(self, *args):
-        fast = self._fast  # the last signature: arrays of the same shapes and dtypes
+        # the last CPU signature: NumPy arrays of the same shapes and dtypes, and state of the
+        # same shapes still in NumPy arrays (device calls take _call, which finds the device)
+        fast = self._fast
         if fast is not None and len(args) == len(fast[1]):
             for a, (shape, dtype) in zip(args, fast[1]):
                 if type(a) is not np.ndarray or a.shape != shape or a.dtype is not dtype:
                     break
             else:
                 for owner, shape in fast[2]:
-                    if owner.data.shape != shape:
+                    d = owner.data
+                    if type(d) is not np.ndarray or d.shape != shape:
                         break
                 else:
                     return fast[0](*args)
@@ -152,18 +158,28 @@ class CompiledFunction:
     def _call(self, args):
         args = self._check(args)
         owners = [o for o, _ in self._leaf_shapes()]
-        sig = tuple((a.shape, a.dtype.char) for a in args) + tuple(o.data.shape for o in owners)
+        sig = tuple((a.shape, a.dtype.char, where(a)) for a in args) + \
+            tuple((o.data.shape, where(o.data)) for o in owners)
         plan = self._plans.get(sig)
         if plan is None:
-            return self._first_call(sig, args)
-        self._fast = (plan, [(a.shape, a.dtype) for a in args],
-                      [(o, o.data.shape) for o in owners])
+            return self._first_call(sig, args, owners)
+        if all(s[-1] is np.ndarray for s in sig):  # a CPU plan: the fast path may take it
+            self._fast = (plan, [(a.shape, a.dtype) for a in args],
+                          [(o, o.data.shape) for o in owners])
         return plan(*args)
 
-    def _first_call(self, sig, args):
-        vals = self.program.run_generic(args)
+    def _place(self, args, owners) -> Placement:
+        """Where the plan for these arrays runs (DeviceError when they disagree)."""
+        names = [f"input {i} ('{v.name or '?'}')" for i, v in enumerate(self.inputs)]
+        onames = [f"shared variable '{o.name or '?'}'" if isinstance(o, Variable) else
+                  f"tensor '{o.name or '?'}' of shape {o.data.shape}" for o in owners]
+        return Placement(plan_device(self.name, args, names, owners, onames))
+
+    def _first_call(self, sig, args, owners):
+        place = self._place(args, owners)
+        vals = self.program.run_generic(args, place)
         plan, src, st = Codegen(self.program, vals, self._inplace, self._reuse,
-                                self.single).build()
+                                self.single, place).build()
         self._plans[sig] = plan
         self.code = src
         for k, n in st.items():
@@ -171,19 +187,20 @@ class CompiledFunction:
         res = [vals[id(o)] for o in self.outputs]
         res = [r.copy() if o._node is None and o.kind in ("shared", "ref") else r
                for o, r in zip(self.outputs, res)]
-        news = [(t, np.array(vals[id(u)])) for t, u in self.updates]
+        news = [(t, place.copy(vals[id(u)])) for t, u in self.updates]
         for t, new in news:  # every update read the old values; now store them
             owner = t if t.kind == "shared" else t.target
-            if owner.data.shape == np.shape(new):
+            if owner.data.shape == new.shape:
                 np.copyto(owner.data, new)
             else:
-                owner.data = np.array(new, dtype=owner.data.dtype)
+                owner.data = place.copy(new, owner.data.dtype)
             if t.kind == "ref":
                 bump_version(owner)
         return self._result(res)
 
     def _result(self, res):
-        res = [r if type(r) is np.ndarray else np.asarray(r) for r in res]
+        res = [r if type(r) is np.ndarray or backend.is_array(r) else np.asarray(r)
+               for r in res]
         if self.single:
             return res[0]
         return res

@@ -52,3 +52,9 @@ EXPRESSIONS = {
     S.BroadcastTo: lambda a, kw: f"np.broadcast_to({a[0]}, {a[1]})",
 }
 """Operations emitted as one NumPy expression (argument sources -> source)."""
+
+DEVICE_EXPRESSIONS = {
+    R.Sum: lambda a, kw: f"{a[0]}.sum({_kw(kw)})",
+}
+"""What a plan for a device emits instead: the array's own method where the NumPy spelling
+needs a ufunc method (``np.add.reduce``) that another library may not implement."""

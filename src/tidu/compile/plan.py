@@ -22,7 +22,8 @@ from ..ops import reduce as R
 from ..ops import shape as S
 from ..safety import bump_version
 from .graph import consumers, topo
-from .kernels import ELEMENTWISE, EXPRESSIONS, FRESH, LIKE, UFUNCS
+from .kernels import DEVICE_EXPRESSIONS, ELEMENTWISE, EXPRESSIONS, FRESH, LIKE, UFUNCS
+from .placement import Placement
 from .shapes import IMPURE
 from .variable import Compare, Variable
 
@@ -42,6 +43,8 @@ class Program:
         self.steps = [v for v in ops_ if id(v) not in movable] + \
                      [v for v in ops_ if id(v) in movable]
         self.leaves = [v for v in order if v._node is None]
+        seen = {id(v) for v in self.leaves}  # a variable only written is state all the same
+        self.leaves += [t for t, _ in self.updates if id(t) not in seen]
         in_ids = {id(v) for v in self.inputs}
         for v in self.leaves:
             if v.kind == "input" and id(v) not in in_ids:
@@ -52,8 +55,13 @@ class Program:
         self.movable = movable
 
     # ----- the generic run: used once per signature, to learn every value's shape -----
-    def run_generic(self, args):
-        """Run every operation once by its own ``forward``; return id(value) -> array."""
+    def run_generic(self, args, place: Placement | None = None):
+        """Run every operation once by its own ``forward``; return id(value) -> array.
+
+        ``place`` says where the plan runs: constants and static array arguments are moved
+        to its device first, and every result is kept an array of that device."""
+        place = place or Placement()
+        put = place.put
         vals = {}
         for v, a in zip(self.inputs, args):
             vals[id(v)] = a
@@ -63,15 +71,15 @@ class Program:
             elif v.kind == "ref":
                 vals[id(v)] = v.target.data
             elif v.kind == "constant":
-                vals[id(v)] = v.data
+                vals[id(v)] = put(v.data)
         fns = {}
         for v in self.steps:
             node = v._node
             fn = type(node)()
             fns[id(v)] = fn
-            datas = [vals[id(a)] if isinstance(a, Variable) else a for a in node.args]
-            out = fn.forward(*datas, **node.kwargs)
-            vals[id(v)] = out if isinstance(out, np.ndarray) else np.asarray(out)
+            datas = [vals[id(a)] if isinstance(a, Variable) else put(a) for a in node.args]
+            kwargs = {k: put(x) for k, x in node.kwargs.items()}
+            vals[id(v)] = place.value(fn.forward(*datas, **kwargs))
         return vals
 
 
@@ -106,10 +114,14 @@ class Codegen:
     """
 
     def __init__(self, program: Program, vals: dict, inplace: bool = True,
-                 reuse: bool = True, single: bool = False):
+                  reuse: bool = True, single: bool = False, place: Placement | None = None):
         self.p, self.vals, self.single = program, vals, single
         self.inplace, self.reuse = inplace, reuse
+        self.place = place = place or Placement()
         self.glob = {"np": np, "_sum_to": _shapes.sum_to, "_bump": bump_version}
+        self.device = place.on_device
+        if self.device:  # no host arrays made inside a device plan: its own copy and 0-d
+            self.glob["_copy"], self.glob["_value"] = place.copy, place.value
         self.names: dict = {}
         self.lines: list = []
         self.stats = {"buffer_reuse": 0, "inplace_updates": 0, "buffers": 0,
@@ -127,7 +139,7 @@ class Codegen:
         if isinstance(a, Variable):
             return self.names[id(a)]
         lit = _lit(a)
-        return lit if lit is not None else self.g(a)
+        return lit if lit is not None else self.g(self.place.put(a))
 
     @staticmethod
     def used_args(v):
@@ -173,7 +185,7 @@ class Codegen:
                 if id(v) in used:
                     body.append(f"s{i} = {self.g(owner, 'S')}.data")
             elif v.kind == "constant":
-                self.names[id(v)] = self.g(v.data, "C")
+                self.names[id(v)] = self.g(self.place.put(v.data), "C")
         self.plan_buffers()
         for k, v in enumerate(self.run_steps):
             if id(v) in self.const:
@@ -189,11 +201,12 @@ class Codegen:
                 body.append(f"o{j} = {n}.copy()")  # the value before the updates
                 n = f"o{j}"
             elif np.ndim(self.vals[id(o)]) == 0:
-                n = f"np.asarray({n})"  # a ufunc on 0-d arrays gives a NumPy scalar
+                # a ufunc on 0-d arrays gives a NumPy scalar (CuPy gives a 0-d array)
+                n = f"_value({n})" if self.device else f"np.asarray({n})"
             outs.append(n)
         for t, u in p.updates:
             if u._node is None:  # the new value is a leaf itself: copy it before any store
-                body.append(f"u{len(body)} = np.array({self.names[id(u)]})")
+                body.append(f"u{len(body)} = {self._copy(self.names[id(u)])}")
                 self.update_lines.append(self.assign(t, f"u{len(body) - 1}",
                                                      self.vals[id(u)]))
         body.extend(self.update_lines)
@@ -239,7 +252,7 @@ class Codegen:
             cls = type(v._node)
             if id(v) in self.const:
                 continue
-            out = np.asarray(vals[id(v)])
+            out = vals[id(v)]
             t = targets.get(id(v))
             if t is not None:
                 cur = t.data if t.kind == "shared" else t.target.data
@@ -264,7 +277,7 @@ class Codegen:
                 self.stats["buffer_reuse"] += 1
             else:
                 b = f"B{self.stats['buffers']}"
-                self.glob[b] = np.empty(out.shape, out.dtype)
+                self.glob[b] = self.place.empty(out)
                 self.stats["buffers"] += 1
             holder[b], owned_end[b], keys[id(v)] = id(v), ext[id(v)], key
             self.store[id(v)] = ("buffer", b)
@@ -295,7 +308,7 @@ class Codegen:
         name = f"v{k}"
         self.names[id(v)] = name
         args = [self.arg(a) for a in (node.args[:1] if cls in LIKE else node.args)]
-        out = np.asarray(self.vals[id(v)])
+        out = self.vals[id(v)]
         if cls in LIKE:
             src = node.args[0]
             src = self.vals[id(src)] if isinstance(src, Variable) else src
@@ -323,10 +336,13 @@ class Codegen:
             src = np.shape(self.vals[id(node.args[0])])
             axis, kd = node.kwargs.get("axis"), node.kwargs.get("keepdims", False)
             n = int(np.prod([src[i] for i in axis])) if axis is not None else int(np.prod(src))
-            expr = f"np.add.reduce({args[0]}, axis={axis!r}, keepdims={kd!r}) / {n}"
+            red = f"{args[0]}.sum(" if self.device else f"np.add.reduce({args[0]}, "
+            expr = f"{red}axis={axis!r}, keepdims={kd!r}) / {n}"
         elif cls in EXPRESSIONS:
             kw = {key: self.arg(val) for key, val in node.kwargs.items()}
-            expr = EXPRESSIONS[cls](args, kw)
+            table = DEVICE_EXPRESSIONS if self.device and cls in DEVICE_EXPRESSIONS \
+                else EXPRESSIONS
+            expr = table[cls](args, kw)
         else:
             kw = "".join(f", {key}={self.arg(val)}" for key, val in node.kwargs.items())
             expr = f"{self.g(cls(), 'F')}.forward({', '.join(args)}{kw})"
@@ -341,7 +357,7 @@ class Codegen:
                 if st is not None and st[0] == "target":
                     continue  # written in place
                 if type(v._node) not in FRESH:  # may view another variable: keep a copy
-                    self.lines.append(f"{name} = np.array({name})")
+                    self.lines.append(f"{name} = {self._copy(name)}")
                 self.update_lines.append(self.assign(t, name, self.vals[id(v)]))
 
     def assign(self, t, name, value) -> str:
@@ -350,4 +366,9 @@ class Codegen:
         owner = t if t.kind == "shared" else t.target
         if np.shape(value) == owner.data.shape:
             return f"np.copyto({tn}, {name})"
-        return f"{self.g(owner, 'S')}.data = np.array({name}, dtype={tn}.dtype)"
+        return f"{self.g(owner, 'S')}.data = {self._copy(name, f'{tn}.dtype')}"
+
+    def _copy(self, name: str, dtype: str | None = None) -> str:
+        """The source of a fresh copy of ``name`` (on the plan's device)."""
+        fn = "_copy" if self.device else "np.array"
+        return f"{fn}({name})" if dtype is None else f"{fn}({name}, dtype={dtype})"

@@ -20,7 +20,7 @@ from collections import Counter
 
 import numpy as np
 
-from .. import ops
+from .. import backend, ops
 from ..ops import activation as A
 from ..ops import elementwise as E
 from ..ops import reduce as R
@@ -54,7 +54,9 @@ def _is_const(a, value=None) -> bool:
         a = a.data
     elif isinstance(a, bool) or not isinstance(a, (int, float, np.ndarray, np.generic)):
         return False
-    return value is None or bool(np.all(np.asarray(a) == value))
+    if value is None:
+        return True
+    return bool(np.all((a if backend.is_array(a) else np.asarray(a)) == value))
 
 
 def _op(v, cls):
@@ -201,7 +203,7 @@ class Rebuilder:
                     out = cls().forward(*datas, **kwargs)
                 self.stats["constant_folding"] += 1
                 self.changed = True
-                v = constant(np.asarray(out))
+                v = constant(out if backend.is_array(out) else np.asarray(out))
                 self.table[key] = v
                 return v
             rule = LOCAL.get(cls)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import ops
+from .. import backend, ops
 from ..ops import activation as A
 from ..ops import elementwise as E
 from ..ops import linalg as L
@@ -30,7 +30,7 @@ def _facts(a):
         return a.static_shape, a.dtype, True
     if isinstance(a, Tensor):
         return a.data.shape, a.data.dtype, True
-    if isinstance(a, np.ndarray):
+    if isinstance(a, np.ndarray) or backend.is_array(a):
         return a.shape, a.dtype, True
     return None, None, False
 

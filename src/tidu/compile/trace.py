@@ -23,9 +23,11 @@ import functools
 
 import numpy as np
 
+from .. import backend
 from ..tensor import Tensor
 from .function import CompiledFunction
 from .graph import topo
+from .placement import where
 from .variable import Variable, leaf, placeholder
 
 _ACTIVE: list = []
@@ -84,8 +86,8 @@ class Compiled:
         for a in args:
             if isinstance(a, Tensor):
                 a = a.data
-            if isinstance(a, np.ndarray):
-                key.append(("array", a.shape, a.dtype.str))
+            if isinstance(a, np.ndarray) or backend.is_array(a):
+                key.append(("array", a.shape, a.dtype.str, where(a)))
             else:
                 key.append(("value", a))
         return tuple(key)
@@ -94,7 +96,7 @@ class Compiled:
         ins, call_args = [], []
         for i, a in enumerate(args):
             arr = a.data if isinstance(a, Tensor) else a
-            if isinstance(arr, np.ndarray):
+            if isinstance(arr, np.ndarray) or backend.is_array(arr):
                 v = placeholder(arr.shape, arr.dtype, name=f"arg{i}")
                 ins.append(v)
                 call_args.append(v)
@@ -130,8 +132,8 @@ class Compiled:
         if plan is None:
             plan = self.plans[key] = self._trace(args)
         f, tree, n_out, grads_for, effects = plan
-        arrays = [a.data if isinstance(a, Tensor) else a for a in args
-                  if isinstance(a.data if isinstance(a, Tensor) else a, np.ndarray)]
+        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        arrays = [a for a in arrays if isinstance(a, np.ndarray) or backend.is_array(a)]
         values = f(*arrays)
         grads = values[n_out:]
         k = 0
@@ -140,7 +142,9 @@ class Compiled:
                 start, params = grads_for[k]
                 k += 1
                 for p, g in zip(params, grads[start:start + len(params)]):
-                    g = np.array(g, dtype=p.data.dtype)
+                    # a copy (the plan reuses its buffers), on the gradient's device
+                    g = np.array(g, dtype=p.data.dtype) if type(g) is np.ndarray else \
+                        backend.asarray_like(g, p.data).astype(p.data.dtype)
                     p.grad = Tensor._make(g, False, None) if p.grad is None else \
                         Tensor._make(p.grad.data + g, False, None)
             elif kind == "step":

@@ -170,7 +170,10 @@ class SharedVariable(Variable):
         return self.data if borrow else self.data.copy()
 
     def set_value(self, value, borrow: bool = False) -> None:
-        """Replace the value; the dtype stays (the value is converted to it)."""
+        """Replace the value; the dtype stays (the value is converted to it).
+
+        A device array (CuPy's) is kept on its device: compiled functions then run on it,
+        with inputs on the same device."""
         arr = value if backend.is_array(value) else xp.asarray(value)
         if arr.dtype != self._dtype:
             if not np.can_cast(arr.dtype, self._dtype, "same_kind"):
@@ -241,14 +244,18 @@ def shared(value, name: str | None = None, dtype=None) -> SharedVariable:
     """State that compiled functions read and update (Theano's ``theano.shared``).
 
     A NumPy array keeps its dtype, a Python float becomes float64 as in Theano (pass
-    ``dtype`` to choose).
+    ``dtype`` to choose). A device array (CuPy's) stays on its device, and so do the
+    updates of compiled functions.
 
     >>> import tidu
     >>> b = tidu.shared(0.0, name="b")
     >>> b.get_value(), b.dtype
     (array(0.), dtype('float64'))
     """
-    arr = np.array(value, dtype=dtype)
+    if backend.is_array(value) and type(value) is not np.ndarray:
+        arr = value.copy() if dtype is None else value.astype(dtype)
+    else:
+        arr = np.array(value, dtype=dtype)
     return SharedVariable._new("shared", arr.shape, arr.dtype, name=name, data=arr)
 
 
@@ -369,7 +376,8 @@ class Argmax(Function):
     """Index of the largest value along ``axis``: an integer result, no gradient."""
 
     def forward(self, x, axis):
-        return xp.asarray(x.argmax(axis=axis))
+        out = x.argmax(axis=axis)
+        return out if backend.is_array(out) else backend.asarray_like(out, x)
 
     def backward(self, g):
         return None, None
