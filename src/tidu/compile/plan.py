@@ -83,6 +83,12 @@ class Program:
         return vals
 
 
+def _shape(x) -> tuple:
+    """The shape of an array of any library, or of a scalar (``()``)."""
+    shape = getattr(x, "shape", None)
+    return np.shape(x) if shape is None else tuple(shape)
+
+
 def _lit(x):
     """A Python literal for a static argument, or None when it needs a global."""
     if x is None or isinstance(x, (bool, int, str)):
@@ -200,7 +206,7 @@ class Codegen:
             if o._node is None and o.kind in ("shared", "ref"):
                 body.append(f"o{j} = {n}.copy()")  # the value before the updates
                 n = f"o{j}"
-            elif np.ndim(self.vals[id(o)]) == 0:
+            elif _shape(self.vals[id(o)]) == ():
                 # a ufunc on 0-d arrays gives a NumPy scalar (CuPy gives a 0-d array)
                 n = f"_value({n})" if self.device else f"np.asarray({n})"
             outs.append(n)
@@ -312,10 +318,10 @@ class Codegen:
         if cls in LIKE:
             src = node.args[0]
             src = self.vals[id(src)] if isinstance(src, Variable) else src
-            if np.shape(src) == out.shape:
+            if _shape(src) == out.shape:
                 expr = args[0]
             elif cls is S.SumToLike:
-                expr = _sum_to_expr(args[0], np.shape(src), out.shape)
+                expr = _sum_to_expr(args[0], _shape(src), out.shape)
             elif cls is S.BroadcastLike:
                 expr = f"np.broadcast_to({args[0]}, {out.shape!r})"
             else:
@@ -333,7 +339,7 @@ class Codegen:
             expr = f"{args[0]}.reshape({out.shape!r})"
         elif cls is R.Mean and out.dtype in (np.float32, np.float64):
             # ndarray.mean is add.reduce, then a division by the count: the same, inline
-            src = np.shape(self.vals[id(node.args[0])])
+            src = _shape(self.vals[id(node.args[0])])
             axis, kd = node.kwargs.get("axis"), node.kwargs.get("keepdims", False)
             n = int(np.prod([src[i] for i in axis])) if axis is not None else int(np.prod(src))
             red = f"{args[0]}.sum(" if self.device else f"np.add.reduce({args[0]}, "
@@ -364,7 +370,7 @@ class Codegen:
         """The line that stores the new value ``name`` in shared variable ``t``."""
         tn = self.names[id(t)]
         owner = t if t.kind == "shared" else t.target
-        if np.shape(value) == owner.data.shape:
+        if _shape(value) == owner.data.shape:
             return f"np.copyto({tn}, {name})"
         return f"{self.g(owner, 'S')}.data = {self._copy(name, f'{tn}.dtype')}"
 
