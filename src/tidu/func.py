@@ -59,7 +59,7 @@ def _leaf(x, i: int, op: str, nested: bool) -> Tensor:
             return x
         data = x.data
     else:
-        data = xp.asarray(x)
+        data = x if backend.is_array(x) else xp.asarray(x)
     if not backend.is_floating(data.dtype):
         raise TypeError(
             f"{op}: argument {i} has dtype {data.dtype}; only floating-point inputs can be "
@@ -197,7 +197,8 @@ def vjp(f: Callable, *primals):
         out, _ = _output(f(*call), "vjp")
 
     def vjp_fn(cotangent):
-        ct = cotangent if isinstance(cotangent, Tensor) else xp.asarray(cotangent)
+        ct = cotangent if isinstance(cotangent, Tensor) else backend.asarray_like(
+            cotangent, out.data)
         if tuple(ct.shape) != out.shape:
             raise ValueError(f"vjp: the cotangent has shape {tuple(ct.shape)} but f's output "
                              f"has shape {out.shape}")
@@ -225,7 +226,7 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
             out, _ = _output(f(*call, **kwargs), "jacobian")
         rows = [[] for _ in leaves]
         for i in range(out.size):
-            onehot = xp.zeros(out.size, dtype=out.dtype)
+            onehot = xp.zeros_like(out.data, shape=(out.size,))
             onehot[i] = 1
             for r, g in zip(rows, _grads(out, leaves, onehot.reshape(out.shape), nested)):
                 r.append(g)
@@ -233,7 +234,7 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
         for t, r in zip(leaves, rows):
             shape = out.shape + t.shape
             if not r:
-                jacs.append(Tensor._make(xp.zeros(shape, dtype=t.dtype), False, None))
+                jacs.append(Tensor._make(xp.zeros_like(t.data, shape=shape), False, None))
             elif nested:
                 from . import ops
 
@@ -285,8 +286,8 @@ def hvp(f: Callable, primals, tangents):
     _scalar(out, "hvp")
     vts = []
     for i, (t, v) in enumerate(zip(leaves, vs)):
-        v = v if isinstance(v, Tensor) else Tensor._make(xp.asarray(v, dtype=t.dtype), False,
-                                                         None)
+        v = v if isinstance(v, Tensor) else Tensor._make(
+            backend.asarray_like(v, t.data, t.dtype), False, None)
         if tuple(v.shape) != t.shape:
             raise ValueError(f"hvp: tangent {i} has shape {tuple(v.shape)} but primal {i} has "
                              f"shape {t.shape}")

@@ -31,6 +31,7 @@ import numpy as np
 
 from . import autograd, backend, ops
 from .errors import GradientError
+from .ops._device import index_beside
 from .safety import bump_version
 
 Tensor = None  # bound by tidu.tensor
@@ -70,7 +71,7 @@ def _apply(t, name: str, compute):
 
 
 def _store(t, name: str, res) -> None:
-    new = res.data if isinstance(res, Tensor) else np.asarray(res)
+    new = res.data if isinstance(res, Tensor) else backend.asarray_like(res, t.data)
     if new.shape != t.data.shape:
         raise GradientError(f"{name}: the result has shape {new.shape} but the tensor being "
                             f"changed in place has shape {t.data.shape}; an in-place "
@@ -78,7 +79,7 @@ def _store(t, name: str, res) -> None:
     if new.dtype != t.data.dtype and not np.can_cast(new.dtype, t.data.dtype, "same_kind"):
         raise TypeError(f"{name}: the result type {new.dtype} cannot be stored in a tensor of "
                         f"dtype {t.data.dtype}")
-    if not t.data.flags.writeable:
+    if not getattr(t.data.flags, "writeable", True):  # CuPy's flags have none: writable
         t.data = t.data.copy()
     np.copyto(t.data, new, casting="unsafe")
 
@@ -143,9 +144,14 @@ def setitem(self, index, value) -> None:
         idx = index.data if isinstance(index, Tensor) else index
         if isinstance(idx, tuple):
             idx = tuple(i.data if isinstance(i, Tensor) else i for i in idx)
-        if not self.data.flags.writeable:
+        if not getattr(self.data.flags, "writeable", True):
             self.data = self.data.copy()
-        self.data[idx] = value.data if isinstance(value, Tensor) else value
+        v = value.data if isinstance(value, Tensor) else value
+        if type(self.data) is not np.ndarray:  # host keys and values go to the device
+            idx = index_beside(idx, self.data)
+            if isinstance(v, (list, np.ndarray)):
+                v = backend.asarray_like(v, self.data)
+        self.data[idx] = v
         bump(self)
         return
     _apply(self, "__setitem__", lambda x: ops.index_put(x, index, value))

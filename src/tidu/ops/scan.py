@@ -32,6 +32,21 @@ def _along(axis: int, s: slice) -> tuple:
     return (slice(None),) * axis + (s,)
 
 
+def _accumulate(f, a, axis: int):
+    """``f.accumulate(a, axis)`` for an associative ufunc ``f`` (maximum, minimum, logaddexp).
+    CuPy's ufuncs accumulate only with ``add``; on a device this takes log2(n) steps of
+    ``f`` on shifted copies (Hillis-Steele), NumPy's own accumulate on the CPU."""
+    if type(a) is xp.ndarray:
+        return f.accumulate(a, axis)
+    n, out, step = a.shape[axis], a, 1
+    while step < n:
+        nxt = out.copy()
+        hi = _along(axis, slice(step, None))
+        nxt[hi] = f(out[hi], out[_along(axis, slice(0, n - step))])
+        out, step = nxt, 2 * step
+    return out if out is not a else a.copy()
+
+
 def _flip_array(a, axis: int):
     return a[_along(axis, slice(None, None, -1))]
 
@@ -392,12 +407,12 @@ class CumArg(NoGrad):
     and a NaN holds it from there on, as in PyTorch."""
 
     def forward(self, x, axis, largest):
-        acc = (xp.maximum if largest else xp.minimum).accumulate(x, axis)
+        acc = _accumulate(xp.maximum if largest else xp.minimum, x, axis)
         hit = x == acc
         if xp.issubdtype(x.dtype, xp.floating):
             hit |= xp.isnan(x)
         pos = namespace(x).arange(x.shape[axis]).reshape((-1,) + (1,) * (x.ndim - axis - 1))
-        return xp.maximum.accumulate(xp.where(hit, pos, 0), axis).astype(xp.int64)
+        return _accumulate(xp.maximum, xp.where(hit, pos, 0), axis).astype(xp.int64)
 
 
 def _cum_extreme(x, axis: int, largest: bool, op: str) -> ValuesIndices:
@@ -431,7 +446,7 @@ class LogCumSumExp(Function):
 
     def forward(self, x, axis):
         self.x, self.axis = x, axis
-        self.out = xp.logaddexp.accumulate(x, axis)
+        self.out = _accumulate(xp.logaddexp, x, axis)
         return self.out
 
     def backward(self, g):
@@ -442,7 +457,7 @@ class LogCumSumExp(Function):
         def part(h):  # sum over j >= i of h_j exp(x_i - out_j), for h >= 0
             with xp.errstate(divide="ignore"):
                 logs = _flip_array(xp.log(h) - out, axis)
-            return xp.exp(x + _flip_array(xp.logaddexp.accumulate(logs, axis), axis))
+            return xp.exp(x + _flip_array(_accumulate(xp.logaddexp, logs, axis), axis))
 
         return part(xp.maximum(g, 0)) - part(xp.maximum(-g, 0))
 
