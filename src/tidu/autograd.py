@@ -85,6 +85,11 @@ class _Graph:
 
 
 _F64 = xp.dtype("float64")
+_FLOAT64 = xp.float64
+_GENERIC = xp.generic
+_NDARRAY = xp.ndarray
+_TRUE1 = (True,)
+_new = object.__new__
 
 
 def _narrow(datas, out):
@@ -130,6 +135,7 @@ class Function:
     inputs: tuple
     needs_grad: tuple
     exact_dtype = False  # True: the output dtype is the op's own choice (a cast), never narrowed
+    _freed = False  # set by _release once backward has used the node
 
     def forward(self, *args, **kwargs):  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} does not define forward")
@@ -140,18 +146,34 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run ``forward`` on the inputs' arrays and record the node when gradients are on."""
-        # NumPy scalars count as Python scalars (weak dtype), as in PyTorch: float32 * np.float64
-        # stays float32 instead of silently promoting the graph to float64.
-        vt = _Graph.variable_type
-        if vt is not None:
+        # The hot path of every eager operation: one pass over the arguments finds their
+        # arrays and which of them want a gradient; names are bound once at import.
+        if _Graph.variable_type is not None:
+            vt = _Graph.variable_type
             for a in args:
                 if isinstance(a, vt):
                     return _Graph.record(cls, args, kwargs)
-        datas = [a.data if isinstance(a, Tensor) else a.item() if isinstance(a, xp.generic) else a
-                 for a in args]
+        T = Tensor
+        datas = []
+        ins = []  # the node's inputs: the Tensors that want a gradient, None elsewhere
+        req = False
+        for a in args:
+            if isinstance(a, T):
+                datas.append(a.data)
+                if a._requires_grad:
+                    req = True
+                    ins.append(a)
+                    continue
+            elif isinstance(a, _GENERIC):
+                # NumPy scalars count as Python scalars (weak dtype), as in PyTorch: float32 *
+                # np.float64 stays float32 instead of silently promoting the graph to float64.
+                datas.append(a.item())
+            else:
+                datas.append(a)
+            ins.append(None)
         fn = cls()
         try:
-            out = fn.forward(*datas, **kwargs)
+            out = fn.forward(*datas, **kwargs) if kwargs else fn.forward(*datas)
         except ValueError as e:
             if backend.mixed(datas):
                 raise backend.mixed_error(cls.__name__.lower(), datas) from e
@@ -163,21 +185,34 @@ class Function:
             if backend.mixed(datas):
                 raise backend.mixed_error(cls.__name__.lower(), datas) from e
             raise
-        if type(out) is not xp.ndarray and type(out) not in _ARRAY_TYPES:
+        if type(out) is not _NDARRAY and type(out) not in _ARRAY_TYPES:
             out = _as_output(out, datas)
-        if out.dtype is _F64 and backend.default_float is not xp.float64 and not cls.exact_dtype:
+        if out.dtype is _F64 and backend.default_float is not _FLOAT64 and not cls.exact_dtype:
             out = _narrow(datas, out)
-        if _GradMode.enabled:
-            needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-            if True in needs:
-                fn.inputs = tuple(a if n else None for a, n in zip(args, needs))
-                fn.needs_grad = needs
-                fn.args, fn.kwargs = args, kwargs
-                fn._epoch = _State.epoch
-                if _State.anomaly:
-                    fn._stack = creation_site()
-                return Tensor._make(out, True, fn)
-        return Tensor._make(out, False, None)
+        t = _new(T)
+        t.data = out
+        t.grad = None
+        t._retain = False
+        t.name = None
+        t._version = t._stamp = 0
+        t._hooks = None
+        if req and _GradMode.enabled:
+            if len(ins) == 1:
+                fn.inputs, fn.needs_grad = args, _TRUE1
+            else:
+                fn.inputs = ins = tuple(ins)
+                fn.needs_grad = tuple([p is not None for p in ins])
+            fn.args = args
+            fn.kwargs = kwargs
+            fn._epoch = _State.epoch
+            if _State.anomaly:
+                fn._stack = creation_site()
+            t._requires_grad = True
+            t._node = fn
+        else:
+            t._requires_grad = False
+            t._node = None
+        return t
 
     @property
     def name(self) -> str:
@@ -223,23 +258,44 @@ def _check_root(t, grad):
 def _topo_order(roots: Sequence) -> list:
     """Tensors reachable from ``roots`` through recorded nodes, outputs before inputs."""
     order, seen = [], set()
+    push, visit = order.append, seen.add
     stack = [(r, False) for r in roots]
+    pop, put = stack.pop, stack.append
     while stack:
-        t, expanded = stack.pop()
+        t, expanded = pop()
         if expanded:
-            order.append(t)
+            push(t)
             continue
-        if id(t) in seen:
+        k = id(t)
+        if k in seen:
             continue
-        seen.add(id(t))
-        stack.append((t, True))
+        visit(k)
         node = t._node
-        if node is not None:
-            for p in getattr(node, "inputs", ()):
-                if p is not None and id(p) not in seen:
-                    stack.append((p, False))
+        if node is None:  # a leaf: nothing below it
+            push(t)
+            continue
+        put((t, True))
+        for p in getattr(node, "inputs", ()):
+            if p is not None and id(p) not in seen:
+                put((p, False))
     order.reverse()
     return order
+
+
+def _fresh_grad(t, g, handed) -> None:
+    """Store (or add) ``g`` into ``t.grad``; ``.grad`` must own a fresh, writable array."""
+    # ``g`` may be a read-only broadcast view, the caller's output gradient, or shared with
+    # another input (Add hands one array to both). Arrays that are already fresh are kept
+    # without a copy.
+    if t.grad is not None:
+        stored = t.grad.data + g
+    elif id(g) in handed:
+        stored = g.copy()
+    else:
+        flags = g.flags
+        stored = g if flags.owndata and flags.writeable else g.copy()
+    handed.add(id(stored))
+    t.grad = Tensor._make(stored, False, None)
 
 
 def run_backward(roots, grads, retain_graph=False, targets=None):
@@ -256,56 +312,55 @@ def run_backward(roots, grads, retain_graph=False, targets=None):
         pending[k] = pending[k] + g if k in pending else g
     want = None if targets is None else {id(t) for t in targets}
     found = {}
+    take = pending.pop
+    nd, array_types, state = _NDARRAY, _ARRAY_TYPES, _State
     for t in _topo_order(roots):
-        g = pending.pop(id(t), None)
+        g = take(id(t), None)
         if g is None:
             continue
         if t._hooks:
             g = run_hooks(t, g)
+        node = t._node
         if want is not None:
             if id(t) in want:
                 found[id(t)] = found[id(t)] + g if id(t) in found else g.copy()
-        elif t._node is None or t._retain:
-            # ``.grad`` must own a fresh, writable array: ``g`` may be a read-only broadcast
-            # view, the caller's output gradient, or shared with another input (Add hands one
-            # array to both). Arrays that are already fresh are kept without a copy.
-            if t.grad is not None:
-                stored = t.grad.data + g
-            elif id(g) in handed or not (g.flags.owndata and g.flags.writeable):
-                stored = g.copy()
-            else:
-                stored = g
-            handed.add(id(stored))
-            t.grad = Tensor._make(stored, False, None)
-        node = t._node
+        elif node is None or t._retain:
+            _fresh_grad(t, g, handed)
         if node is None:
             continue
-        if getattr(node, "_freed", False):
+        if node._freed:
             raise GradientError(
                 f"trying to backward through the graph a second time (at {node.name}): its "
                 "saved values were freed by the first backward; pass retain_graph=True to the "
                 "first backward (or grad) call if you need to go through it again"
             )
-        if node._epoch != _State.epoch:
+        if node._epoch != state.epoch:
             check_versions(node)
         in_grads = node.backward(g)
-        if not isinstance(in_grads, tuple):
-            in_grads = (in_grads,)
-        if _State.anomaly:
+        if type(in_grads) is not tuple:
+            in_grads = (in_grads,) if not isinstance(in_grads, tuple) else in_grads
+        if state.anomaly:
             check_gradients(node, in_grads)
         for p, pg in zip(node.inputs, in_grads):
             if p is None or pg is None:
                 continue
-            if type(pg) is not xp.ndarray and type(pg) not in _ARRAY_TYPES:
-                pg = backend.asarray_like(pg, p.data)
-            if pg.shape != p.data.shape:
-                pg = sum_to(pg, p.data.shape, node.name)
-            if pg.dtype != p.data.dtype:
-                pg = pg.astype(p.data.dtype)
+            d = p.data
+            tp = type(pg)
+            if tp is not nd and tp not in array_types:
+                pg = backend.asarray_like(pg, d)
+            if pg.shape != d.shape:
+                pg = sum_to(pg, d.shape, node.name)
+            dt = pg.dtype
+            if dt is not d.dtype and dt != d.dtype:
+                pg = pg.astype(d.dtype)
             k = id(p)
-            pending[k] = pending[k] + pg if k in pending else pg
+            if k in pending:
+                pending[k] = pending[k] + pg
+            else:
+                pending[k] = pg
         if not retain_graph:
-            node._release()
+            node.__dict__.clear()  # Function._release: saved arrays and links to inputs
+            node._freed = True
     return found
 
 

@@ -173,3 +173,25 @@ def batches(n: int, batch_size: int, order=None):
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
         yield slice(start, stop) if order is None else order[start:stop]
+
+
+def to_model_device(a, dev):
+    """A batch (an array, several inputs' arrays, or None) on the device ``dev`` of a model.
+
+    ``backend.to_device`` for each array; a NumPy array for a CPU model is returned as it is
+    (no call, no copy), so the CPU training loop pays nothing for this.
+    """
+    if a is None or (type(a) is np.ndarray and dev.type == "cpu"):
+        return a
+    arrays = getattr(a, "arrays", None)  # several inputs or outputs (models.multi_io)
+    if isinstance(arrays, list):
+        return type(a)([backend.to_device(b, dev) for b in arrays])
+    return backend.to_device(a, dev)
+
+
+def beside(a, pred):
+    """``a`` (labels or weights, or None) on the device of the array ``pred``: a no-op for
+    NumPy predictions and for predictions that are not one array (several outputs)."""
+    if a is None or type(pred) is np.ndarray or not backend.is_array(pred):
+        return a
+    return to_model_device(a, backend.device_of(pred))

@@ -23,6 +23,7 @@ import math
 
 import numpy as np
 
+from .. import backend
 from .. import losses as losses_mod
 from .. import metrics as metrics_mod
 from ..compile.variable import Variable
@@ -292,6 +293,9 @@ class Functional(Model):
             kw = {} if sample_weight is None else {"sample_weight": sample_weight}
             return super().train_step(x, y, **kw, **kwargs)
         x, y = self._check_data(x, y, "train_step")
+        dev = self._batch_device or self.device
+        x, y = D.to_model_device(x, dev), D.to_model_device(y, dev)
+        sample_weight = D.to_model_device(sample_weight, dev)
         loss, preds = self._loss_and_preds(x, y, sample_weight)
         value = float(loss.data)
         if not math.isfinite(value):
@@ -315,7 +319,8 @@ class Functional(Model):
                                    batch_size=batch_size, verbose=verbose, **kwargs)
         batch_size = D.check_batch_size(batch_size, "predict")
         x, _ = self._check_data(x, None, "predict")
-        outs = self._in_batches(x, batch_size, lambda b: [o.data for o in self._run(b)])
+        outs = self._in_batches(x, batch_size,
+                                lambda b: [backend.to_host(o.data) for o in self._run(b)])
         result = [np.concatenate(col) for col in zip(*outs)]
         return result if len(result) > 1 else result[0]
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
 
 import numpy as np
 
+from .. import backend, nn, optim
 from .. import losses as losses_mod
 from .. import metrics as metrics_mod
-from .. import nn, optim
 from ..autograd import no_grad
 from ..callbacks import Callback, CallbackList, History, ProgbarLogger
 from ..callbacks.terminate_on_nan import batch_position
@@ -114,6 +115,15 @@ class Model(KerasStyle, nn.Module):
         x, y = self._check_data(x, y, "train_step")
         if sample_weight is not None:
             sample_weight = T.check_sample_weight(sample_weight, len(x), "train_step")
+        if not (self.jit_compile and sample_weight is None):  # the compiled step takes NumPy
+            dev = self._batch_device or self.device
+            x, y = D.to_model_device(x, dev), D.to_model_device(y, dev)
+            sample_weight = D.to_model_device(sample_weight, dev)
+        return self._train_batch(x, y, sample_weight, self.parameters())
+
+    def _train_batch(self, x, y, sample_weight, params) -> tuple[float, np.ndarray]:
+        """``train_step`` on a batch already checked (and on the model's device): what ``fit``
+        runs for each batch, without checking again what it checked once for all of them."""
         if self.jit_compile and sample_weight is None:
             return self._compiled_train_step(x, y)
         out = self(Tensor(x))
@@ -126,11 +136,31 @@ class Model(KerasStyle, nn.Module):
             return value, out.data
         opt = self.optimizer
         opt.zero_grad()
-        if not any(p.requires_grad for p in self.parameters()):
+        for p in params:
+            if p._requires_grad:
+                break
+        else:
             return value, out.data  # everything frozen: nothing to update
         loss.backward()
         self._apply_update(value, out.data)
         return value, out.data
+
+    _batch_device = None  # while fit/evaluate/predict run: the model's device, looked up once
+
+    @contextlib.contextmanager
+    def _batches_on_device(self):
+        """Look ``self.device`` up once for a whole fit/evaluate/predict call (it walks the
+        parameters); ``train_step`` and the loops read it from ``_batch_device``."""
+        prev = self.__dict__.get("_batch_device")
+        dev = self.device
+        object.__setattr__(self, "_batch_device", dev)
+        try:
+            yield dev
+        finally:
+            if prev is None:
+                self.__dict__.pop("_batch_device", None)
+            else:
+                object.__setattr__(self, "_batch_device", prev)
 
     def _apply_update(self, value: float, pred) -> None:
         """``optimizer.step()``; a refused (non-finite) update carries the batch's loss and
@@ -256,7 +286,8 @@ class Model(KerasStyle, nn.Module):
         validation_freq = T.check_validation_freq(validation_freq)
         self._ensure_built(source.x if not source.generator and hasattr(source, "x")
                            else D.to_array(source.peek()[0], "x", "fit"))
-        self.optimizer.build(self.parameters())
+        params = self.parameters()
+        self.optimizer.build(params)
 
         from ..random import get_generator
 
@@ -284,6 +315,13 @@ class Model(KerasStyle, nn.Module):
         self.fit_state = FitState(initial_epoch, trackers=trackers, callbacks=tracked)
         cb.on_train_begin()
         keras_step = self.keras_train_step  # inspects the signature: once, not per batch
+        # the built-in step on batches checked once for all (a subclass's own train_step, or
+        # one a callback installs on the instance, gets every batch as before and checks it)
+        own_step = type(self).train_step is Model.train_step
+        inst = self.__dict__
+        dev = self.device  # once per call: batches go to the model's device (a no-op on CPU)
+        prev_dev = inst.get("_batch_device")
+        object.__setattr__(self, "_batch_device", dev)
         start = self.fit_state  # a restored position, or where this call starts
         try:
             for epoch in range(start.epoch, epochs):
@@ -310,10 +348,17 @@ class Model(KerasStyle, nn.Module):
                         continue
                     cb.on_train_batch_begin(step)
                     keras_logs = None
+                    fast = own_step and "train_step" not in inst
+                    move = keras_step or (fast and not (self.jit_compile and swb is None))
+                    if move:
+                        xb, yb = D.to_model_device(xb, dev), D.to_model_device(yb, dev)
+                        swb = D.to_model_device(swb, dev)
                     try:
                         if keras_step:  # Keras's train_step(data) -> dict
                             keras_logs = self._keras_logs(self.train_step((xb, yb)))
                             value, pred = keras_logs["loss"], None
+                        elif fast:
+                            value, pred = self._train_batch(xb, yb, swb, params)
                         else:
                             value, pred = self.train_step(xb, yb, **T.weight_kw(swb))
                         refused = None
@@ -323,6 +368,8 @@ class Model(KerasStyle, nn.Module):
                         value, pred, refused = e.loss, e.predictions, e
                     if keras_logs is None:
                         loss_tracker.update_state(value, sample_weight=len(xb))
+                        if not move:  # a subclass's step may return predictions on the device
+                            yb, swb = D.beside(yb, pred), D.beside(swb, pred)
                         for m in self.compiled_metrics:
                             m.update_state(yb, pred, **T.weight_kw(swb))
                     logs = {"loss": loss_tracker.result()}
@@ -368,6 +415,10 @@ class Model(KerasStyle, nn.Module):
                     break
         finally:
             self.train()
+            if prev_dev is None:
+                inst.pop("_batch_device", None)
+            else:
+                object.__setattr__(self, "_batch_device", prev_dev)
         cb.on_train_end()
         self.eval()
         return history
@@ -438,12 +489,14 @@ class Model(KerasStyle, nn.Module):
         for m in self.compiled_metrics:
             m.reset_state()
         try:
-            with no_grad():
+            with no_grad(), self._batches_on_device() as dev:
                 for xb, yb, swb in source.epoch():
                     if isinstance(source, T.BatchSource):  # unchecked batches
                         xb, yb = self._check_data(xb, yb, "evaluate")
                         if swb is not None:
                             swb = T.check_sample_weight(swb, len(xb), "evaluate")
+                    xb, yb = D.to_model_device(xb, dev), D.to_model_device(yb, dev)
+                    swb = D.to_model_device(swb, dev)
                     value, pred = self._eval_batch(xb, yb, **T.weight_kw(swb))
                     tracker.update_state(value, sample_weight=len(xb))
                     for m in self.compiled_metrics:
@@ -466,17 +519,32 @@ class Model(KerasStyle, nn.Module):
         """
         batch_size = D.check_batch_size(batch_size, "predict")
         x, _ = self._check_data(x, None, "predict")
-        outs = self._in_batches(x, batch_size, lambda b: self(Tensor(b)).data)
-        return np.concatenate(outs) if outs else np.empty((0,))
+        result = None
+        n = len(x)
 
-    def _in_batches(self, x, batch_size: int, run) -> list:
-        """``run(batch)`` for each batch of ``x``, in evaluation mode and without a graph
-        (the training mode is put back afterwards)."""
+        def run(b, start):
+            nonlocal result
+            out = backend.to_host(self(Tensor(b)).data)
+            if result is None:  # one output array, filled batch by batch (no concatenate)
+                result = np.empty((n, *out.shape[1:]), out.dtype)
+            result[start:start + len(out)] = out
+
+        self._in_batches(x, batch_size, run, with_start=True)
+        return result if result is not None else np.empty((0,))
+
+    def _in_batches(self, x, batch_size: int, run, with_start: bool = False) -> list:
+        """``run(batch)`` (``run(batch, start)`` with ``with_start``) for each batch of ``x``
+        on the model's device, in evaluation mode and without a graph (the training mode is
+        put back afterwards)."""
         was_training = self.training
         self.eval()
         try:
-            with no_grad():
-                return [run(x[idx]) for idx in D.batches(len(x), batch_size)]
+            with no_grad(), self._batches_on_device() as dev:
+                if with_start:
+                    return [run(D.to_model_device(x[idx], dev), idx.start)
+                            for idx in D.batches(len(x), batch_size)]
+                return [run(D.to_model_device(x[idx], dev))
+                        for idx in D.batches(len(x), batch_size)]
         finally:
             self.train(was_training)
 

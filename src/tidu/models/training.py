@@ -232,6 +232,7 @@ def train_on_batch(model, x, y, sample_weight=None, class_weight=None,
     finally:
         model.train(was_training)
     logs = {"loss": value}
+    y, sw = D.beside(y, pred), D.beside(sw, pred)  # predictions may be on the model's device
     for m in model.compiled_metrics:
         m.reset_state()
         m.update_state(y, pred, **weight_kw(sw))

@@ -235,6 +235,11 @@ class Module(DeviceMixin):
 
         On symbolic inputs (``tidu.Input`` and what layers make of it, also in a list) the
         call is also recorded for functional models (:mod:`tidu.models.functional`)."""
+        if x.__class__ is Tensor and self._built:  # the common case: one test, then forward
+            out = self.forward(x, *args, **kwargs)
+            if self.training and (self._init_unchecked or not _GradMode.enabled):
+                _debug_checks(self)
+            return out
         if not isinstance(x, Tensor) and x is not None:
             if isinstance(x, (list, tuple, dict)):
                 if _symbolic(x):

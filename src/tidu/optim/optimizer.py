@@ -23,7 +23,6 @@ or an update that overflows) is undone and raises :class:`NonFiniteUpdateError`:
 
 from __future__ import annotations
 
-import contextlib
 import math
 
 from .. import backend
@@ -222,12 +221,17 @@ class Optimizer:
 
     def _group_rates(self) -> list[tuple[float, float]]:
         """(lr, weight_decay) of each group for the next step, checked."""
-        name, out = type(self).__name__, []
+        out = []
         for j, g in enumerate(self.param_groups):
-            lr = _check_rate(f"{name} (param_groups[{j}])", g["lr"])
+            lr, wd = g["lr"], g["weight_decay"]
+            # the common case, plain valid floats, without building the messages below
+            if type(lr) is float and type(wd) is float and 0.0 <= lr < _INF and 0.0 <= wd < _INF:
+                out.append((lr, wd))
+                continue
+            name = type(self).__name__
+            lr = _check_rate(f"{name} (param_groups[{j}])", lr)
             lr = float(lr(self._iterations)) if callable(lr) else lr
-            out.append((lr, check_number(f"{name} (param_groups[{j}])", "weight_decay",
-                                         g["weight_decay"])))
+            out.append((lr, check_number(f"{name} (param_groups[{j}])", "weight_decay", wd)))
         return out
 
     # ----- parameters and state -----
@@ -372,7 +376,7 @@ class Optimizer:
         params = self._require_built()
         # frozen parameters (requires_grad False, e.g. layer.trainable = False) are skipped:
         # neither they nor their slots change, even if they hold a stale gradient
-        idx = [i for i, p in enumerate(params) if p.grad is not None and p.requires_grad]
+        idx = [i for i, p in enumerate(params) if p.grad is not None and p._requires_grad]
         if not idx:
             raise ValueError(f"{type(self).__name__}.step: none of the {len(params)} "
                              "parameters has a gradient (frozen ones are skipped); call "
@@ -386,28 +390,54 @@ class Optimizer:
             grads = clip_mod.clip_by_value(grads, self.clipvalue)
         rates = self._group_rates()
         t = self._iterations + 1
-        state = self._state
-        saved = [] if self.check_finite else None
-        # checked: NumPy's overflow warnings (or errors, under np.seterr) would only repeat
-        # what the check reports, or interrupt an update halfway
-        with xp.errstate(over="ignore", invalid="ignore") if saved is not None else _nothing:
+        state, group_of, update = self._state, self._group_of, self._update
+        decoupled = self.decoupled_weight_decay
+        if self.check_finite:
+            # checked: NumPy's overflow warnings (or errors, under np.seterr) would only
+            # repeat what the check reports, or interrupt an update halfway
+            saved, used = [], []
+            with xp.errstate(over="ignore", invalid="ignore"):
+                for i, g in zip(idx, grads):
+                    lr, wd = rates[group_of[i]]
+                    w = params[i].data
+                    slots = state[i]
+                    saved.append((i, w.copy(),
+                                  {k: a.copy() for k, a in slots.items()} if slots else {}))
+                    if wd:
+                        if decoupled:
+                            w *= 1.0 - lr * wd
+                        else:
+                            g = g + wd * w
+                    used.append(g)
+                    update(w, g, slots, lr, t)
+                # one dot product per array and one test per step: a finite sum of squares
+                # means finite elements (NaN and inf propagate); an overflowing sum only
+                # sends us to the exact per-parameter check
+                finite = _sum_finite([params[i].data for i in idx], state, idx)
+            if not finite:
+                for (i, _, _), g, entry in zip(saved, used, saved):
+                    if not _all_finite(params[i].data, *state[i].values()):
+                        err = self._non_finite_error(i, g, entry)
+                        self._undo(saved)
+                        raise err
+        else:
             for i, g in zip(idx, grads):
-                lr, wd = rates[self._group_of[i]]
+                lr, wd = rates[group_of[i]]
                 w = params[i].data
-                if saved is not None:
-                    saved.append((i, w.copy(), {k: a.copy() for k, a in state[i].items()}))
                 if wd:
-                    if self.decoupled_weight_decay:
+                    if decoupled:
                         w *= 1.0 - lr * wd
                     else:
                         g = g + wd * w
-                self._update(w, g, state[i], lr, t)
-                if saved is not None and not _all_finite(w, *state[i].values()):
-                    err = self._non_finite_error(i, g, saved[-1])
-                    self._undo(saved)
-                    raise err
+                update(w, g, state[i], lr, t)
+        # graphs recorded before this step can no longer backward (one version stamp for
+        # all the parameters this step changed: what safety.bump_version does for each)
+        _State.epoch += 1
+        stamp = _State.epoch
         for i in idx:
-            bump_version(params[i])  # graphs recorded before this step can no longer backward
+            p = params[i]
+            p._version += 1
+            p._stamp = stamp
         self._iterations = t
         return loss
 
@@ -562,7 +592,30 @@ class Optimizer:
         return f"{type(self).__name__}({', '.join(parts)})"
 
 
-_nothing = contextlib.nullcontext()
+_INF = math.inf
+_vdot = xp.vdot  # flattens: one BLAS dot over all the elements
+
+
+def _sum_finite(weights: list, state: list, idx: list) -> bool:
+    """False when some floating array among the weights and their state may hold NaN or inf.
+
+    True only if each array's sum of squares (one BLAS dot product over its elements,
+    cheaper than ``isfinite``) is finite: NaN and inf propagate through it, so a finite
+    total means finite elements. A False may come from a sum that merely overflowed; the
+    caller then checks each array exactly.
+    """
+    total = 0.0
+    for w in weights:
+        total += _square_sum(w)
+    for i in idx:
+        for a in state[i].values():
+            total += _square_sum(a)
+    return math.isfinite(total)
+
+
+def _square_sum(a):
+    """Sum of the squares of a floating array's elements (0 for other dtypes)."""
+    return _vdot(a, a) if a.dtype.kind == "f" else 0.0
 
 
 def _all_finite(*arrays) -> bool:
@@ -589,10 +642,16 @@ def _opt_positive(owner: str, name: str, value):
     return check_number(owner, name, value, low_open=True)
 
 
-from ..safety import bump_version  # noqa: E402
+from ..safety import _State  # noqa: E402
+
+_trace = None  # tidu.compile.trace, imported on the first step (it imports the optimizers)
 
 
 def _trace_effect(kind: str, opt) -> bool:
-    from ..compile.trace import trace_effect
+    """Hand ``kind`` to an active ``tidu.compile.jit`` trace; False when none is active."""
+    global _trace
+    if _trace is None:
+        from ..compile import trace
 
-    return trace_effect(kind, opt)
+        _trace = trace
+    return bool(_trace._ACTIVE) and _trace.trace_effect(kind, opt)
