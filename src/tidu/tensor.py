@@ -116,7 +116,7 @@ class Tensor:
     def numpy(self):
         """The underlying NumPy array (shared, not copied). A tensor on a GPU must be brought
         to the CPU first (``t.cpu().numpy()``), as in PyTorch."""
-        if type(self.data) is not xp.ndarray:
+        if type(self.data) is not xp.ndarray and backend.device_of(self.data) != "cpu":
             raise DeviceError(
                 f"numpy(): this tensor is on {backend.device_of(self.data)}; NumPy arrays live "
                 "on the CPU: use t.cpu().numpy()")

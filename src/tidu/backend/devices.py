@@ -28,9 +28,9 @@ class Device:
     Compares equal to its name, so ``t.device == 'cpu'`` reads as in PyTorch.
 
     >>> import tidu
-    >>> tidu.device('cuda:1')
+    >>> tidu.backend.device('cuda:1')
     device(type='cuda', index=1)
-    >>> tidu.device('cpu') == 'cpu'
+    >>> tidu.backend.device('cpu') == 'cpu'
     True
     """
 
