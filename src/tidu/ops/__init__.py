@@ -16,11 +16,11 @@ from . import logic as _logic
 from . import math as _math
 from . import nonlinearity as _nonlinearity
 from . import normalization as _normalization
-from . import transfer as _transfer
 from . import pooling as _pooling
 from . import resize as _resize
 from . import scan as _scan
 from . import sort as _sort
+from . import transfer as _transfer
 from .activation import (
     leaky_relu,
     log_softmax,
