@@ -125,6 +125,17 @@ def test_star_import_gives_all():
     assert ns["Sequential"] is tidu.Sequential and ns["keras"] is tidu.keras
 
 
+def test_debug_callbacks_load_on_first_access():
+    code = """
+import sys, tidu.debug as d
+assert "tidu.debug.callbacks" not in sys.modules and "tidu.optim" not in sys.modules
+print(d.Verify.__module__, d.callbacks.__name__, d.WatchLoss.__name__)
+"""
+    assert _run(code).split() == ["tidu.debug.callbacks", "tidu.debug.callbacks", "WatchLoss"]
+    code = "import tidu.debug as d; print(d.callbacks.Verify is d.Verify)"
+    assert _run(code).split() == ["True"]
+
+
 def test_unknown_attribute_raises_attribute_error():
     with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
         tidu.no_such_name  # noqa: B018

@@ -42,9 +42,11 @@ def __getattr__(name: str):
     """The callbacks (``Verify``, ``WatchLoss``) import tidu.callbacks and tidu.optim: they
     load on first access, so the operations' detectors can import tidu.debug cheaply."""
     if name in ("Verify", "WatchLoss", "callbacks"):
-        from . import callbacks
+        import importlib  # not 'from . import callbacks': its hasattr would call back here
 
-        globals().update(Verify=callbacks.Verify, WatchLoss=callbacks.WatchLoss)
+        callbacks = importlib.import_module(__name__ + ".callbacks")
+        globals().update(callbacks=callbacks, Verify=callbacks.Verify,
+                         WatchLoss=callbacks.WatchLoss)
         return globals()[name]
     raise AttributeError(f"module 'tidu.debug' has no attribute {name!r}")
 
