@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ..autograd import Function
-from ..backend import namespace, xp
+from ..backend import is_array, namespace, xp
 from ..ops.linalg import matmul
 from ..ops.shape import expand_dims, getitem, index_scatter_add
 from ..tensor import Tensor
@@ -27,7 +27,7 @@ def _factors(a, op, fn):
         return lapack(op, fn, a.data)
     if hasattr(a, "shape") and not hasattr(a, "__array__"):
         return None
-    return lapack(op, fn, xp.asarray(a))
+    return lapack(op, fn, a if is_array(a) else xp.asarray(a))
 
 
 # ----- QR -----

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ..autograd import Function
-from ..backend import xp
+from ..backend import is_array, xp
 from ..errors import ShapeError
 from ..ops.linalg import matmul
 from ..ops.shape import broadcast_like, expand_dims
@@ -194,7 +194,7 @@ def slogdet(a) -> SlogdetResult:
     (-1.0, 0.6931)
     """
     check_matrix(a, "slogdet")
-    data = a.data if isinstance(a, Tensor) else xp.asarray(a)
+    data = a.data if isinstance(a, Tensor) else a if is_array(a) else xp.asarray(a)
     sign = Tensor._make(xp.linalg.slogdet(data)[0], False, None)
     return SlogdetResult(sign, LogAbsDet.apply(a))
 

@@ -23,7 +23,7 @@ gradient.)
 from __future__ import annotations
 
 from .._shapes import check_axis
-from ..backend import xp
+from ..backend import is_array, xp
 from ..errors import ShapeError
 from ._device import beside
 from ._indexing import (
@@ -337,7 +337,7 @@ def index_put(x, index, values, accumulate: bool = False):
     tensor([2., 0., 1.])
     """
     template, arrays = _split_index(index, "index_put")
-    if (is_tensor(values) or isinstance(values, xp.ndarray)) and _concrete(x, values, *arrays):
+    if (is_tensor(values) or is_array(values)) and _concrete(x, values, *arrays):
         # as NumPy and PyTorch do, values may have leading axes of length 1 beyond x[index]'s
         like = xp.broadcast_to(beside(False, x, dtype=bool), x.shape)
         lead = values.ndim - _read(like, _build_index(like, arrays, template,

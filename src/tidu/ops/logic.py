@@ -56,7 +56,7 @@ class Ufunc(NoGrad):
 
 
 def _data(x):
-    return x.data if hasattr(x, "data") and not isinstance(x, xp.ndarray) else x
+    return x.data if is_tensor(x) else x  # (a CuPy array's .data is its memory pointer)
 
 
 def _dtype(x):

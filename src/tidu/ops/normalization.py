@@ -21,7 +21,7 @@ import math
 
 from .._shapes import check_axis
 from ..autograd import Function
-from ..backend import xp
+from ..backend import is_array, xp
 from ..errors import DeviceError, ShapeError
 from ._device import retry_beside
 from ._vjp import is_tensor
@@ -219,7 +219,7 @@ class BatchNormEval(Function):
 def _as_tensor(x):
     from ..tensor import Tensor
 
-    return x if is_tensor(x) else Tensor(xp.asarray(x))
+    return x if is_tensor(x) else Tensor(x if is_array(x) else xp.asarray(x))
 
 
 def _normalize_vjp(g, x, weight, bias, view, axes, pshape, eps):

@@ -298,12 +298,13 @@ def quantile(x, q, axis: int | None = None, keepdims: bool = False,
     >>> tidu.quantile(tidu.tensor([1.0, 2.0, 3.0, 4.0]), [0.25, 0.5]).tolist()
     [1.75, 2.5]
     """
+    from ..tensor import Tensor
     from .shape import permute, reshape, unsqueeze
 
     if interpolation not in INTERPOLATIONS:
         raise ValueError(f"quantile: interpolation must be one of {INTERPOLATIONS}, "
                          f"got {interpolation!r}")
-    qs = xp.asarray(to_host(q.data) if hasattr(q, "data") and not isinstance(q, xp.ndarray)
+    qs = xp.asarray(to_host(q.data if isinstance(q, Tensor) else q) if hasattr(q, "shape")
                     else q, dtype=xp.float64)
     if qs.ndim > 1 or not xp.all((qs >= 0) & (qs <= 1)):
         raise ValueError(f"quantile: q must be a float in [0, 1] or a 1-D list of them, got {q}")
