@@ -239,3 +239,33 @@ def _special(name):
 devices.register("fake", devices.ArrayLibrary(
     "fake", FakeArray, fake, to_host=lambda a: a.a.copy(),
     from_host=lambda h, index: FakeArray(np.array(h)), index_of=lambda a: 0, special=_special))
+
+
+def _cuda_reason():
+    try:
+        devices.library("cuda")
+    except Exception as e:  # DeviceError: no CuPy, or no GPU
+        return f"no CUDA device here: {e}"
+    return None
+
+
+CUDA_REASON = _cuda_reason()
+"""Why the 'cuda' cases are skipped here (None where CuPy and a GPU are present)."""
+
+
+def _devices():
+    import pytest
+
+    return ["fake", pytest.param("cuda", marks=pytest.mark.skipif(
+        CUDA_REASON is not None, reason=CUDA_REASON or ""))]
+
+
+DEVICES = _devices()
+"""The devices each device test runs on: the stand-in, and 'cuda' (skipped with the reason)."""
+
+
+def host(a):
+    """A tensor's or array's values as a NumPy array, from any device."""
+    from tidu import Tensor
+
+    return devices.to_host(a.data if isinstance(a, Tensor) else a)

@@ -13,9 +13,8 @@ import importlib
 import numpy as np
 import pytest
 
-import _device_double  # noqa: F401  (registers the 'fake' device)
 import tidu
-from tidu import backend
+from _device_double import CUDA_REASON, DEVICES, host  # registers the 'fake' device
 from tidu.errors import DeviceError
 
 TABLES = ["test_ops", "test_ops_contract", "test_ops_conv", "test_ops_index", "test_ops_layout",
@@ -53,19 +52,6 @@ PENDING = set("""
 CASES = [pytest.param(*p.values, id=p.id, marks=[pytest.mark.xfail(
     strict=True, reason="not yet device-clean")] if p.id in PENDING else [])
     for name in TABLES for p in importlib.import_module(name).OPS]
-
-_CUDA_REASON = None
-try:
-    backend.devices.library("cuda")
-except DeviceError as e:
-    _CUDA_REASON = f"no CUDA device here: {e}"
-
-DEVICES = ["fake", pytest.param("cuda", marks=pytest.mark.skipif(
-    _CUDA_REASON is not None, reason=_CUDA_REASON or ""))]
-
-
-def host(t):
-    return backend.to_host(t.data if isinstance(t, tidu.Tensor) else t)
 
 
 def seeded(c):
@@ -132,7 +118,7 @@ def test_to_keeps_or_moves_and_is_differentiable():
 def test_unknown_and_missing_devices_are_clear():
     with pytest.raises(ValueError, match="unknown device"):
         tidu.tensor([1.0]).to("tpu:0")
-    if _CUDA_REASON is not None:
+    if CUDA_REASON is not None:
         with pytest.raises(DeviceError, match="CuPy|GPU"):
             tidu.tensor([1.0]).to("cuda")
         assert not tidu.backend.cuda_available()

@@ -12,21 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import _device_double  # noqa: F401  (registers the 'fake' device)
 import tidu
+from _device_double import DEVICES, host  # registers the 'fake' device
 from tidu import backend, nn
 from tidu.errors import DeviceError
-
-_CUDA = None if backend.cuda_available() else \
-    "no CUDA device here: tidu.backend.cuda_available() is False (needs CuPy and a GPU)"
-
-DEVICES = ["fake", pytest.param("cuda", marks=pytest.mark.skipif(
-    _CUDA is not None, reason=_CUDA or ""))]
-
-
-def host(a):
-    """A NumPy copy of an array or tensor on any device."""
-    return backend.to_host(a.data if isinstance(a, tidu.Tensor) else a)
 
 
 def on(a, dev) -> bool:

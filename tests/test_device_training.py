@@ -10,23 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import _device_double  # noqa: F401  (registers the 'fake' device)
 import tidu
+from _device_double import DEVICES, host  # registers the 'fake' device
 from tidu import backend, nn
 from tidu.errors import DeviceError
-
-try:
-    backend.devices.library("cuda")
-    _CUDA = None
-except DeviceError as e:
-    _CUDA = f"no CUDA device here: {e}"
-
-DEVICES = ["fake", pytest.param("cuda", marks=pytest.mark.skipif(
-    _CUDA is not None, reason=_CUDA or ""))]
-
-
-def host(a):
-    return backend.to_host(a.data if isinstance(a, tidu.Tensor) else a)
 
 
 def data(n=64, d=6, k=3, seed=0):
