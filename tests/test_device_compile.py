@@ -246,37 +246,85 @@ def test_jit_compiled_torch_style_step_on_device_equals_cpu(dev):
     _check_torch_style(dev, modules=False)
 
 
-@pytest.mark.xfail(strict=True, reason="tidu.models.nodes._probe calls the layer on host "
-                   "zeros (np.zeros) beside the layer's device weights; it should make them "
-                   "on the device of the layer's parameters")
-@pytest.mark.parametrize("dev", ["fake"])
+@pytest.mark.parametrize("dev", DEVICES)
 def test_jit_compiled_step_over_nn_modules_on_device_equals_cpu(dev):
     _check_torch_style(dev, modules=True)
 
 
-@pytest.mark.xfail(strict=True, reason="two fixes outside tidu.compile: "
-                   "tidu.models.nodes._probe makes host zeros (see above), and "
-                   "Model._compiled_train_step takes np.asarray(x) and never moves the batch "
-                   "to the model's device (train_step moves it only when not jit_compile)")
-@pytest.mark.parametrize("dev", ["fake"])
-def test_keras_jit_compile_fit_on_device_equals_cpu(dev):
+def _keras_jit_run(where, jit=True, build_first=True):
+    """A Keras model compiled with ``jit_compile``, moved to ``where`` and trained there
+    (fit with validation, then train_on_batch, evaluate, test_on_batch, predict)."""
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((32, 6)).astype(np.float32)
-    y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 32)]
-    runs = {}
+    x = rng.standard_normal((40, 6)).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 40)]
+    tidu.manual_seed(0)
+    first = {"input_shape": (6,)} if build_first else {}  # else built by fit, on ``where``
+    m = tidu.Sequential([tidu.nn.Dense(8, activation="relu", **first),
+                         tidu.nn.Dropout(0.25),
+                         tidu.nn.Dense(3, activation="softmax")])
+    m.compile(optimizer=tidu.optim.Adam(learning_rate=0.02), loss="categorical_crossentropy",
+              metrics=["accuracy"],
+              jit_compile=jit)
+    assert m.built == build_first
+    m.to(where)
+    hist = m.fit(x, y, epochs=2, batch_size=16, verbose=0, shuffle=False, seed=4,
+                 validation_split=0.2)
+    tob = m.train_on_batch(x[:8], y[:8])
+    assert all(on(p, where) for p in m.parameters())
+    assert all(on(a, where) for a in _optimizer_arrays(m.optimizer))
+    ev = m.evaluate(x, y, batch_size=16, verbose=0)
+    test = m.test_on_batch(x[:8], y[:8])
+    pred, pob = m.predict(x, batch_size=16), m.predict_on_batch(x[:8])
+    assert type(pred) is np.ndarray and type(pob) is np.ndarray
+    if jit:
+        assert m._jit_step.plans  # really compiled
+    return hist.history, tob, ev, test, pred, pob, [host(p) for p in m.parameters()]
+
+
+def _optimizer_arrays(opt) -> list:
+    """The arrays of an optimizer's per-parameter state (momenta, squared averages)."""
+    return [a for slots in getattr(opt, "_state", []) for a in slots.values()
+            if backend.is_array(a)]
+
+
+def _assert_runs_equal(got, want):
+    for key in want[0]:
+        np.testing.assert_allclose(got[0][key], want[0][key], rtol=1e-5, err_msg=key)
+    for a, b in zip(want[1:6], got[1:6]):
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-7)
+    for a, b in zip(want[6], got[6]):
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("build_first", [True, False], ids=["built", "moved_unbuilt"])
+@pytest.mark.parametrize("dev", DEVICES)
+def test_keras_jit_compile_fit_evaluate_predict_on_device_equal_cpu(dev, build_first):
+    eager = _keras_jit_run("cpu", jit=False, build_first=build_first)
+    cpu = _keras_jit_run("cpu", build_first=build_first)
+    other = _keras_jit_run(dev, build_first=build_first)
+    _assert_runs_equal(cpu, eager)
+    _assert_runs_equal(other, cpu)
+    assert cpu[0]["loss"][-1] < cpu[0]["loss"][0]  # it trained
+
+
+@pytest.mark.parametrize("dev", DEVICES)
+def test_keras_jit_compile_train_step_takes_host_batches_on_device(dev):
+    x = np.random.default_rng(1).standard_normal((8, 6)).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[[0, 1, 2, 0, 1, 2, 0, 1]]
+    losses = {}
     for where in ("cpu", dev):
         tidu.manual_seed(0)
-        m = tidu.Sequential([tidu.nn.Dense(8, activation="relu", input_shape=(6,)),
-                             tidu.nn.Dense(3, activation="softmax")])
+        m = tidu.Sequential([tidu.nn.Dense(3, activation="softmax", input_shape=(6,))])
         m.compile(optimizer="sgd", loss="categorical_crossentropy", jit_compile=True)
         m(x[:1])
         m.to(where)
-        hist = m.fit(x, y, epochs=2, batch_size=16, verbose=0, shuffle=False)
-        assert all(on(p, where) for p in m.parameters())
-        runs[where] = hist.history["loss"], [host(p) for p in m.parameters()]
-    np.testing.assert_allclose(runs[dev][0], runs["cpu"][0], rtol=1e-6)
-    for a, b in zip(runs["cpu"][1], runs[dev][1]):
-        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-7)
+        value, pred = m.train_step(x, y)  # NumPy batch: moved to the model's device
+        assert on(pred, where)
+        losses[where] = value, host(pred), [host(p) for p in m.parameters()]
+    np.testing.assert_allclose(losses[dev][0], losses["cpu"][0], rtol=1e-6)
+    np.testing.assert_allclose(losses[dev][1], losses["cpu"][1], rtol=1e-6)
+    for a, b in zip(losses["cpu"][2], losses[dev][2]):
+        np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-7)
 
 
 def test_jit_with_parameters_on_the_cpu_and_inputs_on_the_device_names_both():

@@ -88,9 +88,11 @@ class Model(KerasStyle, nn.Module):
                                "model.compile(optimizer=..., loss=...) first")
 
     def _ensure_built(self, x) -> None:
+        """Build the weights by calling the model on the first sample of ``x``, moved to the
+        model's device (a model moved with ``to`` before it was built creates them there)."""
         if not self.built:
             with no_grad():
-                self(Tensor(x[:1]))
+                self(Tensor(D.to_model_device(x[:1], self.device)))
 
     def _check_data(self, x, y, owner: str, names: tuple = ("x", "y")):
         """x and y as arrays, checked (see :mod:`tidu.models.data`); y may be None."""
@@ -115,10 +117,9 @@ class Model(KerasStyle, nn.Module):
         x, y = self._check_data(x, y, "train_step")
         if sample_weight is not None:
             sample_weight = T.check_sample_weight(sample_weight, len(x), "train_step")
-        if not (self.jit_compile and sample_weight is None):  # the compiled step takes NumPy
-            dev = self._batch_device or self.device
-            x, y = D.to_model_device(x, dev), D.to_model_device(y, dev)
-            sample_weight = D.to_model_device(sample_weight, dev)
+        dev = self._batch_device or self.device
+        x, y = D.to_model_device(x, dev), D.to_model_device(y, dev)
+        sample_weight = D.to_model_device(sample_weight, dev)
         return self._train_batch(x, y, sample_weight, self.parameters())
 
     def _train_batch(self, x, y, sample_weight, params) -> tuple[float, np.ndarray]:
@@ -190,9 +191,8 @@ class Model(KerasStyle, nn.Module):
         if self._jit_step is None or getattr(self, "_jit_frozen", None) != frozen:
             self._jit_step = jit(self._traced_loss)  # traced for this set of trainable ones
             self._jit_frozen = frozen
-        x = np.asarray(x)
-        y = np.asarray(y)
-        loss, out, grads = self._jit_step(x, y)
+        dev = self._batch_device or self.device  # a no-op for batches fit already moved
+        loss, out, grads = self._jit_step(D.to_model_device(x, dev), D.to_model_device(y, dev))
         value = float(loss.data)
         if not math.isfinite(value):
             return value, out.data
@@ -349,7 +349,7 @@ class Model(KerasStyle, nn.Module):
                     cb.on_train_batch_begin(step)
                     keras_logs = None
                     fast = own_step and "train_step" not in inst
-                    move = keras_step or (fast and not (self.jit_compile and swb is None))
+                    move = keras_step or fast
                     if move:
                         xb, yb = D.to_model_device(xb, dev), D.to_model_device(yb, dev)
                         swb = D.to_model_device(swb, dev)

@@ -12,6 +12,7 @@ import weakref
 
 import numpy as np
 
+from .. import backend
 from ..autograd import no_grad
 from ..compile.variable import Variable, placeholder
 from ..errors import ShapeError
@@ -135,16 +136,22 @@ def symbolic_call(layer, x, args: tuple, kwargs: dict):
 def _probe(layer, x, args, kwargs) -> list | None:
     """The layer's outputs on one zero sample (evaluation mode, no gradients): checks the
     call at once and gives the shapes the symbolic graph cannot infer. None when an input
-    has axes of unknown length."""
+    has axes of unknown length.
+
+    The zeros are made on the device of the layer's weights (``layer.device``: its first
+    parameter's, or the one it was moved to before it had any), so a layer on a GPU is
+    probed there and not with host arrays beside device weights."""
     flat = [v for v in _flat(x) if isinstance(v, Variable)]
     if any(v.static_shape is None or None in v.static_shape[1:] for v in flat):
         return None
+    dev = getattr(layer, "device", backend.CPU)
 
     def zeros(v):
         if not isinstance(v, Variable):
             return v
         shape = v.static_shape
-        return Tensor(np.zeros((1, *shape[1:]) if shape else (), v.dtype))
+        z = np.zeros((1, *shape[1:]) if shape else (), v.dtype)
+        return Tensor(z if dev.type == "cpu" else backend.to_device(z, dev))
 
     modes = [(m, m.training) for m in layer.modules()]
     layer.eval()
