@@ -333,3 +333,24 @@ def test_jit_with_parameters_on_the_cpu_and_inputs_on_the_device_names_both():
     with pytest.raises(DeviceError, match="fake.*tensor 'w' of shape \\(2,\\) on cpu"):
         f(backend.to_device(np.ones(2), "fake"))
     assert float(f(np.ones(2))) == 3.0
+
+
+@pytest.mark.parametrize("dev", DEVICES)
+def test_fit_evaluate_predict_take_data_already_on_the_device(dev):
+    """x and y given as device arrays or device Tensors train exactly as the host arrays."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((24, 5)).astype(np.float32)
+    y = rng.integers(0, 3, 24)
+    runs = []
+    for wrap in (lambda a: a, lambda a: backend.to_device(a, dev),
+                 lambda a: tidu.tensor(a).to(dev)):
+        tidu.manual_seed(0)
+        m = tidu.Sequential([tidu.nn.Dense(3, input_shape=(5,))]).to(dev)
+        m.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+        hist = m.fit(wrap(x), wrap(y), epochs=2, batch_size=8, verbose=0, shuffle=False)
+        runs.append((hist.history["loss"], m.evaluate(wrap(x), wrap(y), verbose=0),
+                     m.predict(wrap(x), verbose=0)))
+    for got in runs[1:]:
+        np.testing.assert_allclose(got[0], runs[0][0], rtol=1e-6)
+        np.testing.assert_allclose(got[1], runs[0][1], rtol=1e-6)
+        np.testing.assert_allclose(got[2], runs[0][2], rtol=1e-6)

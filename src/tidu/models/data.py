@@ -57,6 +57,8 @@ def to_array(x, what: str, owner: str | None = None, *, labels: bool = False) ->
         if x.data is None:
             raise TypeError(f"{where} is a symbolic tensor ({x!r}); expected {expected}")
         x = x.data
+    if backend.is_array(x) and type(x) is not np.ndarray:
+        x = backend.to_host(x)  # a device array: batches are cut on the host, then moved
     try:
         arr = np.asarray(x)
     except (TypeError, ValueError) as e:
