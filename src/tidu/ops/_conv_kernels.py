@@ -136,10 +136,13 @@ def kernel_matrix(w, groups: int, dtype):
     return w.reshape(groups, math.prod(k) * cg, o // groups).astype(dtype, copy=False)
 
 
-CHUNK_BYTES = 8 << 20
+CHUNK_BYTES = 2 << 20
 """The columns of one chunk of the batch stay about this size: the memory of a convolution
 stays near that of its input and output, and each chunk's columns are still in cache when the
-matmul reads them. Nothing is kept between forward and backward but the input."""
+matmul reads them. Nothing is kept between forward and backward but the input. Measured on
+the MNIST convnet (2-core AMD EPYC, 512 KiB L2 per core, 32 MiB L3; 5,120 images, CPU time,
+interleaved with torch): 8 MiB 1.31x torch, 2 MiB 1.11x, 1 MiB 1.18x with one thread; no
+difference between 1 and 8 MiB with two threads; 512 KiB slower in both."""
 
 SHORT_ROWS = 16
 """Below this many contiguous elements per kernel row (kernel width x channels per group),
