@@ -23,31 +23,7 @@ TABLES = ["test_ops", "test_ops_contract", "test_ops_conv", "test_ops_index", "t
 
 # Cases not yet device-clean (each fails on 'fake'); strict, so a fixed case must leave
 # this list. Shrinks to nothing as the ops are moved to backend.namespace / asarray_like.
-PENDING = set("""
-    adaptive_avg_pool1d_divides adaptive_avg_pool1d_uneven adaptive_avg_pool2d_channels_last
-    adaptive_avg_pool2d_divides adaptive_avg_pool2d_global adaptive_avg_pool2d_none_upsizes
-    adaptive_avg_pool2d_uneven adaptive_max_pool1d_uneven adaptive_max_pool2d_channels_last
-    adaptive_max_pool2d_uneven adaptive_max_pool2d_upsizes avg_pool1d_0_k1_s1_p0_cTrue_cTrue
-    avg_pool1d_1_k2_s1_p0_cFalse_cFalse avg_pool1d_2_k3_s2_p1_cFalse_cTrue
-    avg_pool1d_3_k2_s1_p1_cTrue_cFalse avg_pool1d_4_k2_p0_cTrue_cFalse
-    avg_pool1d_5_k3_s3_p1_cFalse_cFalse avg_pool1d_channels_last
-    avg_pool2d_0_k(2,1)_p(1,0)_cTrue_cFalse avg_pool2d_1_k(1,2)_s(1,1)_p(0,0)_cFalse_cTrue
-    avg_pool2d_2_k(2,1)_s(2,3)_p(1,0)_cTrue_cFalse
-    avg_pool2d_3_k(2,3)_s(2,2)_p(0,1)_cTrue_cTrue
-    avg_pool2d_4_k(1,2)_s(1,1)_p(0,0)_cTrue_cFalse_d4
-    avg_pool2d_5_k(2,2)_s(1,3)_p(0,1)_cTrue_cFalse
-    avg_pool2d_6_k(2,2)_s(1,2)_p(0,1)_cTrue_cTrue_d4
-    avg_pool2d_7_k(2,1)_s(3,2)_p(0,0)_cTrue_cTrue
-    avg_pool2d_8_k(1,3)_s(2,1)_p(0,1)_cTrue_cTrue
-    avg_pool2d_9_k(2,1)_s(1,1)_p(1,0)_cTrue_cTrue_d3 avg_pool2d_channels_last_ceil
-    avg_pool2d_keras_same avg_pool2d_keras_same_k2 eye_times
-    interpolate_bilinear_align_corners_down interpolate_bilinear_channels_last
-    interpolate_bilinear_scale interpolate_bilinear_size interpolate_bilinear_to_one
-    interpolate_linear_1d interpolate_linear_1d_align_corners interpolate_nearest_1d
-    interpolate_nearest_down_scale interpolate_nearest_scale2
-    interpolate_nearest_size_uneven max_pool1d_return_indices_values
-    max_pool2d_return_indices one_hot_inferred one_hot_times upsample_bilinear
-""".split())
+PENDING: set = set()  # op-table cases not yet device-clean (none)
 
 CASES = [pytest.param(*p.values, id=p.id, marks=[pytest.mark.xfail(
     strict=True, reason="not yet device-clean")] if p.id in PENDING else [])

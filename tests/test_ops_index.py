@@ -98,9 +98,9 @@ OPS = [
     case("masked_select_broadcast_x", lambda a: a.masked_select(MASK),
          lambda a: a.masked_select(T(MASK)), normal(4)),
     # ----- integer results: one_hot, nonzero -----
-    case("one_hot_times", lambda a: tidu.one_hot(LABELS, 5) * a,
+    case("one_hot_times", lambda a: tidu.one_hot(LABELS, 5).to(a.device) * a,
          lambda a: F.one_hot(T(LABELS), 5) * a, normal(3, 5)),
-    case("one_hot_inferred", lambda a: tidu.one_hot(tidu.tensor(LABELS)) * a,
+    case("one_hot_inferred", lambda a: tidu.one_hot(tidu.tensor(LABELS)).to(a.device) * a,
          lambda a: F.one_hot(T(LABELS)) * a, normal(4)),
     case("nonzero_as_index", lambda a: a[tuple(tidu.nonzero(a > 0).T)] * 2,
          lambda a: a[tuple(torch.nonzero(a > 0).T)] * 2, away(3, 4)),

@@ -92,7 +92,7 @@ OPS = [
          lambda a: T.diagonal(a, 1, 2, 0), normal(2, 3, 4)),
     case("diagonal_method_negative", lambda a: a.diagonal(-1, -1, -2),
          lambda a: a.diagonal(-1, -1, -2), normal(2, 3, 4)),
-    case("eye_times", lambda a: tidu.eye(3, 4, dtype="float64") * a,
+    case("eye_times", lambda a: tidu.eye(3, 4, dtype="float64", device=a.device) * a,
          lambda a: T.eye(3, 4, dtype=T.float64) * a, normal(3, 4)),
     # ----- grids -----
     case("meshgrid_ij", lambda a, b: tidu.stack(tidu.meshgrid(a, b)),

@@ -14,7 +14,7 @@ import itertools
 import math
 from dataclasses import dataclass
 
-from ..backend import xp
+from ..backend import asarray_like, xp
 from ..errors import ShapeError
 
 
@@ -341,13 +341,15 @@ def max_gather(gg, idx, geom: Geometry):
 
 def flat_indices(idx, geom: Geometry, ndim: int):
     """PyTorch's ``return_indices``: each maximum's position in the flattened spatial input."""
-    offsets = xp.array(list(geom.offsets()), dtype=xp.int64).reshape(-1, len(geom.axes))
-    flat = xp.zeros(idx.shape, dtype=xp.int64)
+    offsets = asarray_like(xp.array(list(geom.offsets()), dtype=xp.int64), like=idx)
+    offsets = offsets.reshape(-1, len(geom.axes))
+    flat = xp.zeros_like(idx, dtype=xp.int64)
     for i, (ax, s, d, b, n, o) in enumerate(zip(geom.axes, geom.stride, geom.dilation,
                                                 geom.before, geom.size, geom.out)):
         shape = [1] * ndim
         shape[ax] = o
-        pos = (xp.arange(o) * s - b).reshape(shape) + offsets[:, i][idx.astype(xp.int64)] * d
+        pos = asarray_like((xp.arange(o) * s - b).reshape(shape), like=idx)
+        pos = pos + offsets[:, i][idx.astype(xp.int64)] * d
         flat = flat * n + pos
     return flat
 

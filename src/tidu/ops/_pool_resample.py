@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..backend import xp
+from ..backend import asarray_like, xp
 
 
 @dataclass(frozen=True, eq=False)
@@ -23,28 +23,26 @@ class Taps:
     w_lo: object = None
     w_hi: object = None
 
-    def _weight(self, w, ndim: int, dtype):
-        shape = [1] * ndim
+    def _weight(self, w, like):
+        shape = [1] * like.ndim
         shape[self.axis] = -1
-        return w.astype(dtype).reshape(shape)
+        return asarray_like(w.astype(like.dtype).reshape(shape), like)
 
     def apply(self, x):
-        a = xp.take(x, self.lo, axis=self.axis)
+        a = xp.take(x, asarray_like(self.lo, x), axis=self.axis)
         if self.hi is None:
             return a
-        a *= self._weight(self.w_lo, x.ndim, x.dtype)
-        b = xp.take(x, self.hi, axis=self.axis)
-        b *= self._weight(self.w_hi, x.ndim, x.dtype)
+        a *= self._weight(self.w_lo, x)
+        b = xp.take(x, asarray_like(self.hi, x), axis=self.axis)
+        b *= self._weight(self.w_hi, x)
         a += b
         return a
 
     def adjoint(self, g):
         if self.hi is None:
             return _gather_adjoint(g, self.lo, self.n_in, self.axis)
-        out = _gather_adjoint(g * self._weight(self.w_lo, g.ndim, g.dtype), self.lo,
-                              self.n_in, self.axis)
-        out += _gather_adjoint(g * self._weight(self.w_hi, g.ndim, g.dtype), self.hi,
-                               self.n_in, self.axis)
+        out = _gather_adjoint(g * self._weight(self.w_lo, g), self.lo, self.n_in, self.axis)
+        out += _gather_adjoint(g * self._weight(self.w_hi, g), self.hi, self.n_in, self.axis)
         return out
 
 
@@ -57,6 +55,11 @@ def _as_slice(idx):
     if step > 0 and (xp.diff(idx) == step).all():
         return slice(int(idx[0]), int(idx[-1]) + 1, int(step))
     return idx
+
+
+def _on(index, like):
+    """A slice as it is; a (host) index array on the device of ``like``."""
+    return index if isinstance(index, slice) else asarray_like(index, like)
 
 
 def _gather_adjoint(g, idx, n_in: int, axis: int):
@@ -74,15 +77,15 @@ def _gather_adjoint(g, idx, n_in: int, axis: int):
     write = [slice(None)] * g.ndim
     for r in range(int(lens.max())):
         sel = lens > r
-        read[axis] = _as_slice(starts[sel] + r)
+        read[axis] = _on(_as_slice(starts[sel] + r), g)
         part = g[tuple(read)]
-        write[axis] = _as_slice(targets[sel])
+        write[axis] = _on(_as_slice(targets[sel]), g)
         if out is None and isinstance(write[axis], slice) and \
                 write[axis] == slice(0, n_in, 1):
             out = part.copy()  # the first pass covers every input
             continue
         if out is None:
-            out = xp.zeros(shape, dtype=g.dtype)
+            out = xp.zeros_like(g, shape=shape)
         out[tuple(write)] += part  # distinct positions: each added once
     return out
 

@@ -19,7 +19,7 @@ views; the gradient of max pooling goes to the first maximum of each window, as 
 from __future__ import annotations
 
 from ..autograd import Function
-from ..backend import xp
+from ..backend import asarray_like, xp
 from ..errors import ShapeError
 from . import _pool
 from ._pool import Geometry
@@ -99,7 +99,8 @@ class AvgPool(Function):
 
     def forward(self, x, geom, count_include_pad, divisor_override):
         self.shape, self.geom = x.shape, geom
-        self.inv = _pool.divisor(geom, count_include_pad, divisor_override, x.ndim, x.dtype)
+        self.inv = asarray_like(_pool.divisor(geom, count_include_pad, divisor_override,
+                                              x.ndim, x.dtype), like=x)
         return _pool.avg_forward(x, geom, self.inv)
 
     def backward(self, g):
@@ -117,7 +118,8 @@ class AvgPoolT(Function):
 
     def forward(self, g, like, geom, count_include_pad, divisor_override):
         self.geom = geom
-        self.inv = _pool.divisor(geom, count_include_pad, divisor_override, g.ndim, g.dtype)
+        self.inv = asarray_like(_pool.divisor(geom, count_include_pad, divisor_override,
+                                              g.ndim, g.dtype), like=g)
         return _pool.avg_adjoint(g, xp.shape(like), geom, self.inv)
 
     def backward(self, gg):
@@ -286,6 +288,7 @@ class AdaptiveArgmax(NoGrad):
             start, end = _windows(n, o)
             k = int((end - start).max())
             t = xp.minimum(start[:, None] + xp.arange(k), end[:, None] - 1)  # repeats the last
+            t = asarray_like(t, like=x)
             tables.append(t)
             shape = [1] * (2 * nsp)
             shape[2 * d], shape[2 * d + 1] = o, k
@@ -297,11 +300,11 @@ class AdaptiveArgmax(NoGrad):
         ks = tuple(t.shape[1] for t in tables)
         best = win.reshape(*win.shape[:lead + nsp], -1).argmax(-1)
         parts = xp.unravel_index(best, ks)
-        flat = xp.zeros(best.shape, dtype=xp.int64)
+        flat = xp.zeros_like(best, dtype=xp.int64)
         for d, (t, part) in enumerate(zip(tables, parts)):
             shape = [1] * best.ndim
             shape[lead + d] = sizes[d]
-            rows = xp.arange(sizes[d]).reshape(shape)
+            rows = asarray_like(xp.arange(sizes[d]).reshape(shape), like=x)
             flat = flat * moved.shape[lead + d] + t[rows, part]
         flat = xp.moveaxis(flat, tuple(range(-nsp, 0)), axes)
         first = axes[0]

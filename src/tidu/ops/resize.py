@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 
 from ..autograd import Function
-from ..backend import xp
+from ..backend import asarray_like, namespace, xp
 from ..errors import ShapeError
 from . import _pool_resample as _rs
 from ._pool import known_sizes, spatial_axes
@@ -50,15 +50,16 @@ class Separable(Function):
     """``x`` multiplied along each axis of ``axes`` by the matching (out, in) matrix."""
 
     def forward(self, x, axes, mats):
+        mats = tuple(asarray_like(m, like=x) for m in mats)  # on x's device
         self.axes, self.mats = axes, mats
         return _apply(x, axes, mats)
 
     def backward(self, g):
-        return _apply(g, self.axes, [xp.ascontiguousarray(m.T) for m in self.mats])
+        return _apply(g, self.axes, [namespace(m).ascontiguousarray(m.T) for m in self.mats])
 
     @staticmethod
     def vjp(g, x, axes, mats):
-        return Separable.apply(g, axes=axes, mats=tuple(xp.ascontiguousarray(m.T)
+        return Separable.apply(g, axes=axes, mats=tuple(namespace(m).ascontiguousarray(m.T)
                                                          for m in mats))
 
 
