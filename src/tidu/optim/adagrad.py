@@ -18,14 +18,23 @@ def adagrad_update(w, g, state: dict, *, lr: float, epsilon: float = 1e-7) -> No
     ``lr_decay``): the two agree when epsilon and ``lr_decay`` are 0. ``g`` is read, never
     written.
     """
-    acc = state["accumulator"]
-    tmp = xp.multiply(g, g, out=xp.empty_like(acc))  # in the parameter's dtype
-    acc += tmp
-    xp.add(acc, epsilon, out=tmp)
+    tmp = xp.empty_like(state["accumulator"])  # in the parameter's dtype
+    w -= adagrad_increment(g, state, state, tmp, lr=lr, epsilon=epsilon)
+
+
+def adagrad_increment(g, state: dict, new: dict, tmp, *, lr: float, epsilon: float = 1e-7):
+    """The Adagrad step as ``w -= increment``: writes the new accumulator into ``new`` (the
+    same dict, or an array of the same shape), uses ``tmp`` (the parameter's shape and
+    dtype) as scratch and returns it. ``w`` is not read, so the caller can check everything
+    before the weights or ``state`` change."""
+    acc_new = new["accumulator"]
+    xp.multiply(g, g, out=tmp)
+    xp.add(state["accumulator"], tmp, out=acc_new)
+    xp.add(acc_new, epsilon, out=tmp)
     xp.sqrt(tmp, out=tmp)
     xp.divide(g, tmp, out=tmp)
     tmp *= lr
-    w -= tmp
+    return tmp
 
 
 class Adagrad(Optimizer):
@@ -67,3 +76,6 @@ class Adagrad(Optimizer):
 
     def _update(self, w, g, state, lr, t):
         adagrad_update(w, g, state, lr=lr, epsilon=self.epsilon)
+
+    def _increment(self, g, state, new, tmp, lr, t):
+        return -1, adagrad_increment(g, state, new, tmp, lr=lr, epsilon=self.epsilon)

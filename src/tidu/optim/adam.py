@@ -26,24 +26,36 @@ def adam_update(w, g, state: dict, *, lr: float, t: int, beta_1: float = 0.9,
     agree exactly when epsilon is 0, and closely whenever epsilon is tiny next to
     ``sqrt(v)``. ``g`` is read, never written.
     """
+    tmp = xp.empty_like(state["momentum"])  # in the parameter's dtype
+    w -= adam_increment(g, state, state, tmp, lr=lr, t=t, beta_1=beta_1, beta_2=beta_2,
+                        epsilon=epsilon, amsgrad=amsgrad)
+
+
+def adam_increment(g, state: dict, new: dict, tmp, *, lr: float, t: int, beta_1: float = 0.9,
+                   beta_2: float = 0.999, epsilon: float = 1e-7, amsgrad: bool = False):
+    """The Adam step as ``w -= increment``: writes the new ``state`` into ``new`` (the same
+    dict, or arrays of the same shapes), uses ``tmp`` (the parameter's shape and dtype) as
+    scratch and returns it. ``w`` is not read, so the caller can check everything before
+    the weights or ``state`` change."""
     m, v = state["momentum"], state["velocity"]
-    tmp = xp.subtract(g, m, out=xp.empty_like(m))  # in the parameter's dtype
+    m_new, v_new = new["momentum"], new["velocity"]
+    xp.subtract(g, m, out=tmp)
     tmp *= 1.0 - beta_1
-    m += tmp
+    xp.add(m, tmp, out=m_new)
     xp.multiply(g, g, out=tmp)
     tmp -= v
     tmp *= 1.0 - beta_2
-    v += tmp
+    xp.add(v, tmp, out=v_new)
     if amsgrad:
-        v_hat = state["velocity_hat"]
-        xp.maximum(v_hat, v, out=v_hat)
-        v = v_hat
+        v_hat = new["velocity_hat"]
+        xp.maximum(state["velocity_hat"], v_new, out=v_hat)
+        v_new = v_hat
     alpha = lr * math.sqrt(1.0 - beta_2 ** t) / (1.0 - beta_1 ** t)
-    xp.sqrt(v, out=tmp)
+    xp.sqrt(v_new, out=tmp)
     tmp += epsilon
-    xp.divide(m, tmp, out=tmp)
+    xp.divide(m_new, tmp, out=tmp)
     tmp *= alpha
-    w -= tmp
+    return tmp
 
 
 class Adam(Optimizer):
@@ -87,6 +99,11 @@ class Adam(Optimizer):
     def _update(self, w, g, state, lr, t):
         adam_update(w, g, state, lr=lr, t=t, beta_1=self.beta_1, beta_2=self.beta_2,
                     epsilon=self.epsilon, amsgrad=self.amsgrad)
+
+    def _increment(self, g, state, new, tmp, lr, t):
+        return -1, adam_increment(g, state, new, tmp, lr=lr, t=t, beta_1=self.beta_1,
+                                  beta_2=self.beta_2, epsilon=self.epsilon,
+                                  amsgrad=self.amsgrad)
 
 
 class AdamW(Adam):

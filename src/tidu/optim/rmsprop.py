@@ -24,31 +24,41 @@ def rmsprop_update(w, g, state: dict, *, lr: float, rho: float = 0.9, momentum: 
     ``sqrt(v) + eps`` instead (``alpha`` there is ``rho`` here). The two agree when epsilon
     is 0. ``g`` is read, never written.
     """
-    v = state["velocity"]
-    tmp = xp.multiply(g, g, out=xp.empty_like(v))  # computed in the parameter's dtype
+    tmp = xp.empty_like(state["velocity"])  # computed in the parameter's dtype
+    w -= rmsprop_increment(g, state, state, tmp, lr=lr, rho=rho, momentum=momentum,
+                           epsilon=epsilon, centered=centered)
+
+
+def rmsprop_increment(g, state: dict, new: dict, tmp, *, lr: float, rho: float = 0.9,
+                      momentum: float = 0.0, epsilon: float = 1e-7, centered: bool = False):
+    """The RMSprop step as ``w -= increment``: writes the new ``state`` into ``new`` (the
+    same dict, or arrays of the same shapes), uses ``tmp`` (the velocity's shape and dtype)
+    as scratch, returns the increment (``tmp`` or ``new['momentum']``). ``w`` is not read, so
+    the caller can check everything before the weights or ``state`` change."""
+    v, v_new = state["velocity"], new["velocity"]
+    xp.multiply(g, g, out=tmp)
     tmp *= 1.0 - rho
-    v *= rho
-    v += tmp
+    xp.multiply(v, rho, out=v_new)
+    v_new += tmp
     if centered:
-        a = state["average_gradient"]
-        a *= rho
+        a_new = new["average_gradient"]
+        xp.multiply(state["average_gradient"], rho, out=a_new)
         xp.multiply(g, 1.0 - rho, out=tmp)
-        a += tmp
-        xp.multiply(a, a, out=tmp)
-        xp.subtract(v, tmp, out=tmp)
+        a_new += tmp
+        xp.multiply(a_new, a_new, out=tmp)
+        xp.subtract(v_new, tmp, out=tmp)
         tmp += epsilon
     else:
-        xp.add(v, epsilon, out=tmp)
+        xp.add(v_new, epsilon, out=tmp)
     xp.sqrt(tmp, out=tmp)
     xp.divide(g, tmp, out=tmp)
     tmp *= lr
     if momentum > 0.0:
-        m = state["momentum"]
-        m *= momentum
-        m += tmp
-        w -= m
-    else:
-        w -= tmp
+        m_new = new["momentum"]
+        xp.multiply(state["momentum"], momentum, out=m_new)
+        m_new += tmp
+        return m_new
+    return tmp
 
 
 class RMSprop(Optimizer):
@@ -94,3 +104,8 @@ class RMSprop(Optimizer):
     def _update(self, w, g, state, lr, t):
         rmsprop_update(w, g, state, lr=lr, rho=self.rho, momentum=self.momentum,
                        epsilon=self.epsilon, centered=self.centered)
+
+    def _increment(self, g, state, new, tmp, lr, t):
+        return -1, rmsprop_increment(g, state, new, tmp, lr=lr, rho=self.rho,
+                                     momentum=self.momentum, epsilon=self.epsilon,
+                                     centered=self.centered)

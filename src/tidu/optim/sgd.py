@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from .. import backend
 from .optimizer import Optimizer, check_number
+
+xp = backend.xp
 
 
 def sgd_update(w, g, state: dict, *, lr: float, momentum: float = 0.0,
@@ -21,18 +24,32 @@ def sgd_update(w, g, state: dict, *, lr: float, momentum: float = 0.0,
     scales the gradient by the rate when it enters the velocity, PyTorch when it leaves).
     ``g`` is read, never written.
     """
-    step = g * lr
-    if momentum == 0.0:
-        w -= step
-        return
-    v = state["momentum"]
-    v *= momentum
-    v -= step
-    if nesterov:
-        step = momentum * v - step
-        w += step
+    sign, inc = sgd_increment(g, state, state, None, lr=lr, momentum=momentum,
+                              nesterov=nesterov)
+    if sign > 0:
+        w += inc
     else:
-        w += v
+        w -= inc
+
+
+def sgd_increment(g, state: dict, new: dict, tmp, *, lr: float, momentum: float = 0.0,
+                  nesterov: bool = False):
+    """The SGD step as ``(sign, increment)``, ``w += sign * increment``: writes the new
+    ``state`` into ``new`` (the same dict, or arrays of the same shapes) and may use ``tmp``
+    (the parameter's shape and dtype, or None) as scratch. ``w`` is not read, so the caller
+    can check everything before the weights or ``state`` change."""
+    if tmp is not None and tmp.dtype == g.dtype:
+        step = xp.multiply(g, lr, out=tmp)
+    else:
+        step = g * lr
+    if momentum == 0.0:
+        return -1, step
+    v_new = new["momentum"]
+    xp.multiply(state["momentum"], momentum, out=v_new)
+    v_new -= step
+    if nesterov:
+        return 1, momentum * v_new - step
+    return 1, v_new
 
 
 class SGD(Optimizer):
@@ -70,3 +87,7 @@ class SGD(Optimizer):
 
     def _update(self, w, g, state, lr, t):
         sgd_update(w, g, state, lr=lr, momentum=self.momentum, nesterov=self.nesterov)
+
+    def _increment(self, g, state, new, tmp, lr, t):
+        return sgd_increment(g, state, new, tmp, lr=lr, momentum=self.momentum,
+                             nesterov=self.nesterov)
