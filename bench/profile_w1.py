@@ -26,11 +26,10 @@ from workloads.common import Config, mnist, set_threads  # noqa: E402
 GROUPS = (
     ("matrix products", lambda f, fn: f.endswith("ops/linalg.py") and fn in ("forward",
                                                                             "backward")),
-    ("update rule", lambda f, fn: f.endswith("_update") or fn.endswith("_update") and
-     "optim" in f),
-    ("finite check", lambda f, fn: fn in ("<method 'copy' of 'numpy.ndarray' objects>",
-                                          "_all_finite") or fn.startswith("<genexpr>") and
-     f.endswith("optimizer.py")),
+    ("update rule", lambda f, fn: "optim" in f and (fn.endswith("_update") or
+                                                    fn.endswith("_increment"))),
+    ("finite check", lambda f, fn: f.endswith("optim/finite.py") and fn in (
+        "_square_sum", "sum_finite", "all_finite", "_verify")),
     ("batch gather", lambda f, fn: f.endswith("models/training.py") and fn == "epoch"),
 )
 
