@@ -12,12 +12,7 @@ import pytest
 import torch
 
 from _examples import DATA, example
-
-
-def _needs(name: str):
-    return pytest.mark.skipif(not (DATA / name).is_dir(), reason=(
-        f"data set folder {DATA / name} not found (../shared/datasets/{name} from the "
-        "project root)"))
+from _examples import needs as _needs
 
 
 def test_simple_mnist_convnet_has_keras_parameter_counts():

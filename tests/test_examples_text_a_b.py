@@ -4,12 +4,13 @@ import sys
 
 import pytest
 
-from _examples import DATA, EXAMPLES, example
+from _examples import DATA, EXAMPLES, example, needs
 
 # The course's published run (2000 iterations, learning rate 0.005) prints these costs.
 COURSE_COSTS = {0: 0.693147, 100: 0.584508, 200: 0.466949, 1000: 0.214820, 1900: 0.140872}
 
 
+@needs("catvnoncat")
 def test_text_a_functions_reproduce_the_course_run(capsys):
     res = example("text_a_logistic_regression").main(["--data", str(DATA)])
     for it, cost in COURSE_COSTS.items():
@@ -20,6 +21,7 @@ def test_text_a_functions_reproduce_the_course_run(capsys):
     assert "Cost after iteration 1900: 0.140872" in out
 
 
+@needs("catvnoncat")
 def test_text_a_keras_style_matches_the_functions(capsys):
     res = example("text_a_keras_style").main(["--data", str(DATA)])
     assert len(res["costs"]) == 20
@@ -29,12 +31,14 @@ def test_text_a_keras_style_matches_the_functions(capsys):
     assert res["test_accuracy"] == pytest.approx(70.0)
 
 
+@needs("mnist")
 def test_text_b_mnist_program_learns_quickly_on_a_subset():
     res = example("text_b_mnist").main(["--data", str(DATA), "--limit", "6000", "--epochs",
                                         "3", "--verbose", "0"])
     assert res["test_acc"] > 0.92
 
 
+@needs("fashion-mnist")
 def test_fashion_mnist_example_runs_on_a_subset():
     res = example("fashion_mnist").main(["--data", str(DATA), "--limit", "6000", "--epochs",
                                          "5", "--verbose", "0"])
