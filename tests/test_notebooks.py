@@ -16,6 +16,7 @@ FOLDER = ROOT / "notebooks"
 NOTEBOOKS = sorted(p.name for p in FOLDER.glob("text_*.ipynb"))
 DATASETS = ROOT.parent / "shared" / "datasets"
 
+NEEDS = {"text_a.ipynb": "catvnoncat", "text_b.ipynb": "mnist"}  # shared data set they show
 FIGURES = {"text_a.ipynb": 4, "text_b.ipynb": 6, "text_c.ipynb": 6, "text_d.ipynb": 3}
 EXPECTED = {  # text each notebook must print
     "text_a.ipynb": ["J = 45.0 | dJ/da, dJ/db, dJ/dc = 3.0 6.0 12.0",
@@ -74,6 +75,9 @@ def test_notebook_runs(name, monkeypatch):
     # the kernel inherits this environment: the shared data sets when present (else each
     # notebook falls back to the embedded digits or skips), small data, one BLAS thread
     # (the matrices are small; several threads on a busy 2-core machine only contend)
+    if name in NEEDS and not (DATASETS / NEEDS[name]).is_dir():
+        pytest.skip(f"data set folder {DATASETS / NEEDS[name]} not found "
+                    f"(../shared/datasets/{NEEDS[name]} from the project root)")
     if DATASETS.is_dir():
         monkeypatch.setenv("TIDU_DATASETS", str(DATASETS))
     monkeypatch.delenv("TIDU_NOTEBOOK_FULL", raising=False)
