@@ -24,14 +24,20 @@ from ..debug._mode import FromLogitsWarning, report
 from ..debug.detectors import check_from_logits
 from ..errors import ShapeError
 from ..ops.activation import Sigmoid, Softmax
+from ..ops.crossentropy import SoftmaxCrossEntropy
 from ..tensor import Tensor
 
 EPSILON = 1e-7
 """Probabilities are clipped to [EPSILON, 1 - EPSILON] before a logarithm (Keras's epsilon)."""
 
+_REDUCTIONS = ("none", "sum", "mean")
+_NUMERIC_KINDS = frozenset("biufc")  # bool, integers, floats, complex: NumPy's numbers
+
 
 # ----------------------------------------------------------------------------- helpers
 def _numeric(arr, name: str, arg: str):
+    if getattr(arr.dtype, "kind", "") in _NUMERIC_KINDS:  # the common case, without issubdtype
+        return arr
     if not (xp.issubdtype(arr.dtype, xp.number) or arr.dtype == bool):
         raise TypeError(f"{name}: {arg} must be numeric, got an array of dtype {arr.dtype}")
     return arr
@@ -124,19 +130,39 @@ def _softplus(x: Tensor) -> Tensor:
     return ops.logsumexp(ops.stack([zero, x], axis=-1), axis=-1)
 
 
-def _log_probs(y_pred: Tensor, from_logits: bool, axis: int, name: str) -> Tensor:
-    """log of the class probabilities along ``axis``, finite everywhere."""
+def _crossentropy(y_pred: Tensor, t, from_logits: bool, axis: int, name: str,
+                  reduction: str = "none") -> Tensor:
+    """-sum(t * log p) along ``axis``, p the class probabilities (finite everywhere), then
+    reduced: 'none', 'sum' or 'mean' (the reductions of :class:`tidu.losses.Loss`).
+
+    From logits (given, or traced back through a softmax) it is one fused node
+    (:class:`~tidu.ops.crossentropy.SoftmaxCrossEntropy`); symbolic graphs keep the
+    separate ops that :mod:`tidu.compile` rewrites.
+    """
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
     if from_logits:
         _warn_if_probabilities(y_pred, Softmax, name, axis)
+        logits = y_pred
     else:
         logits = fused_logits(y_pred, Softmax, axis)
         if logits is None:
             check_from_logits(y_pred, False, name, axis=axis)
             # Keras: rescale to sum 1, clip away from 0 and 1, take the log.
             total = ops.clip(y_pred.sum(axis=axis, keepdims=True), EPSILON, None)
-            return ops.log(ops.clip(y_pred / total, EPSILON, 1 - EPSILON))
-        y_pred = logits
-    return ops.log_softmax(y_pred, axis=axis)
+            logp = ops.log(ops.clip(y_pred / total, EPSILON, 1 - EPSILON))
+            return _reduced(-(logp * t).sum(axis=axis), reduction)
+    if logits.data is not None and not isinstance(t, Tensor):
+        if type(t) is not type(logits.data):
+            t = backend.asarray_like(t, logits.data)  # a host target beside device logits
+        return SoftmaxCrossEntropy.apply(logits, t, axis=axis, reduction=reduction)
+    return _reduced(-(ops.log_softmax(logits, axis=axis) * t).sum(axis=axis), reduction)
+
+
+def _reduced(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "none":
+        return loss
+    return loss.mean() if reduction == "mean" else loss.sum()
 
 
 def _class_axis(y_pred: Tensor, name: str) -> None:
@@ -256,7 +282,8 @@ def binary_crossentropy(y_true, y_pred, from_logits: bool = False,
 
 
 def categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
-                             axis: int = -1, label_smoothing: float = 0.0) -> Tensor:
+                             axis: int = -1, label_smoothing: float = 0.0, *,
+                             reduction: str = "none") -> Tensor:
     """-sum(y * log p) over the class axis, for one-hot (or probability) targets.
 
     Args:
@@ -268,9 +295,11 @@ def categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
         axis: the class axis.
         label_smoothing: in [0, 1]; targets become ``y (1 - s) + s / C`` for C classes
             (Keras; keyword argument here, after ``axis``).
+        reduction: 'none' (the default), or 'sum' or 'mean' of the per-sample losses, done
+            in the same node (what ``CategoricalCrossentropy`` uses when it can).
 
     Returns:
-        One loss per sample: ``y_pred``'s shape without ``axis``.
+        One loss per sample: ``y_pred``'s shape without ``axis`` (a scalar when reduced).
     """
     name = "categorical_crossentropy"
     y_pred = as_pred(y_pred, name)
@@ -288,11 +317,12 @@ def categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
         )
     if _smoothing(label_smoothing, name):
         t = t * (1.0 - label_smoothing) + label_smoothing / y_pred.shape[ax]
-    return -(_log_probs(y_pred, from_logits, ax, name) * t).sum(axis=ax)
+    return _crossentropy(y_pred, t, from_logits, ax, name, reduction)
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
-                                    ignore_class: int | None = None) -> Tensor:
+                                    ignore_class: int | None = None, *,
+                                    reduction: str = "none") -> Tensor:
     """-log p[label]: categorical cross-entropy with integer labels instead of one-hot rows.
 
     Args:
@@ -302,6 +332,8 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
         ignore_class: samples with this label (e.g. -1 or a padding class) get loss 0 and
             no gradient (Keras 3; PyTorch's ``ignore_index``). The
             ``SparseCategoricalCrossentropy`` class also leaves them out of the mean.
+        reduction: 'none' (the default), or 'sum' or 'mean' of the per-sample losses
+            (ignored samples count in the mean here; the class leaves them out).
 
     Raises:
         ShapeError: y_true's shape does not fit (one-hot labels get a hint).
@@ -324,8 +356,10 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
     lib = backend.namespace(labels.data if isinstance(labels, Tensor) else labels)
     classes = lib.arange(y_pred.shape[-1])
     onehot = (labels[..., None] == classes).astype(y_pred.dtype)
-    loss = -(_log_probs(y_pred, from_logits, y_pred.ndim - 1, name) * onehot).sum(axis=-1)
-    return loss if valid is None else ops.where(valid, loss, 0.0)
+    if valid is not None:
+        loss = _crossentropy(y_pred, onehot, from_logits, y_pred.ndim - 1, name)
+        return _reduced(ops.where(valid, loss, 0.0), reduction)
+    return _crossentropy(y_pred, onehot, from_logits, y_pred.ndim - 1, name, reduction)
 
 
 def huber(y_true, y_pred, delta: float = 1.0) -> Tensor:

@@ -47,6 +47,10 @@ class Loss:
             sample_weight: optional weights: a scalar, one per sample (shape (batch,) or
                 (batch, 1)), or the per-sample losses' shape.
         """
+        if sample_weight is None:
+            out = self.call_reduced(y_true, y_pred)
+            if out is not None:
+                return out
         values = self.call(y_true, y_pred)
         if not isinstance(values, Tensor):
             values = Tensor(values)
@@ -60,6 +64,25 @@ class Loss:
         if self.reduction == "sum" or values.size == 0:
             return values.sum()
         return values.mean()
+
+    def call_reduced(self, y_true, y_pred) -> Tensor | None:
+        """The reduced loss computed in one go, or None (then ``call`` and the reduction run).
+
+        For losses whose functional form reduces in the same node as it computes (the
+        cross-entropies from logits); used without ``sample_weight`` only.
+        """
+        return None
+
+    def _fusable(self, base: type, y_pred) -> str | None:
+        """The functional ``reduction`` for :meth:`call_reduced`, or None where the plain
+        path must run: a subclass's own ``call`` or mask, or a symbolic or array ``y_pred``."""
+        cls = type(self)
+        if (cls.call is not base.call or cls.mask_weights is not base.mask_weights
+                or not isinstance(y_pred, Tensor) or y_pred.data is None):
+            return None
+        if self.reduction != "sum_over_batch_size":
+            return self.reduction
+        return "sum" if 0 in y_pred.shape else "mean"  # an empty batch sums to 0, as above
 
     def mask_weights(self, y_true, values: Tensor):
         """Weights for masked-out samples, or None (no mask: the default).
@@ -189,6 +212,14 @@ class CategoricalCrossentropy(_Smoothed):
         return F.categorical_crossentropy(y_true, y_pred, self.from_logits, self.axis,
                                           label_smoothing=self.label_smoothing)
 
+    def call_reduced(self, y_true, y_pred) -> Tensor | None:
+        reduction = self._fusable(CategoricalCrossentropy, y_pred)
+        if reduction is None:
+            return None
+        return F.categorical_crossentropy(y_true, y_pred, self.from_logits, self.axis,
+                                          label_smoothing=self.label_smoothing,
+                                          reduction=reduction)
+
     def get_config(self) -> dict:
         return {**super().get_config(), "axis": self.axis}
 
@@ -212,6 +243,13 @@ class SparseCategoricalCrossentropy(_FromLogits):
     def call(self, y_true, y_pred) -> Tensor:
         return F.sparse_categorical_crossentropy(y_true, y_pred, from_logits=self.from_logits,
                                                  ignore_class=self.ignore_class)
+
+    def call_reduced(self, y_true, y_pred) -> Tensor | None:
+        reduction = self._fusable(SparseCategoricalCrossentropy, y_pred)
+        if reduction is None or self.ignore_class is not None:
+            return None
+        return F.sparse_categorical_crossentropy(y_true, y_pred, from_logits=self.from_logits,
+                                                 reduction=reduction)
 
     def mask_weights(self, y_true, values: Tensor):
         if self.ignore_class is None:

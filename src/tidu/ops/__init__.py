@@ -8,8 +8,10 @@ indexing, concatenation, padding; ``linalg``: matmul and dot.
 # the extended operator set: one module per family, each listing its names in __all__
 # (imported under private names: a module's star import may rebind its own name, e.g.
 # ``tidu.ops.sort`` is the function; the module is ``sys.modules["tidu.ops.sort"]``)
+from . import affine as _affine
 from . import contract as _contract
 from . import convolution as _convolution
+from . import crossentropy as _crossentropy
 from . import index as _index
 from . import layout as _layout
 from . import logic as _logic
@@ -31,8 +33,10 @@ from .activation import (
     softplus,
     tanh,
 )
+from .affine import *
 from .contract import *
 from .convolution import *
+from .crossentropy import *
 from .elementwise import (
     abs,
     add,
@@ -85,7 +89,7 @@ from .shape import (
 from .sort import *
 
 EXTENDED = (_contract, _index, _layout, _logic, _math, _nonlinearity, _scan, _sort,
-            _convolution, _pooling, _resize, _normalization, _transfer)
+            _convolution, _pooling, _resize, _normalization, _transfer, _affine, _crossentropy)
 """The modules of the extended operator set."""
 
 __all__ = [

@@ -7,7 +7,9 @@ import math
 from ... import ops
 from ...backend import xp
 from ...errors import ShapeError
+from ...ops.affine import affine
 from ...random import get_generator
+from ...tensor import Tensor
 from .. import activations, initializers, regularizers
 from .._utils import normalize_shape
 from ..module import Module
@@ -88,8 +90,14 @@ class Dense(Module):
             self.add_weight("bias", (self.units,), self.bias_initializer, self.bias_regularizer)
 
     def forward(self, x):
-        _check_last_dim(self, x, self.kernel.shape[0])
-        y = ops.matmul(x, self.kernel)
+        kernel = self.kernel
+        _check_last_dim(self, x, kernel.shape[0])
+        act = self.activation
+        if x.__class__ is Tensor and (act is activations.linear or act is activations.relu
+                                      or act is ops.relu):
+            # eager: one fused node (a symbolic input keeps the separate ops)
+            return affine(x, kernel, self.bias, relu=act is not activations.linear)
+        y = ops.matmul(x, kernel)
         if self.bias is not None:
             y = y + self.bias
         return self.activation(y)
@@ -104,7 +112,6 @@ class Dense(Module):
     def _activated_units(self) -> int:
         """Units after the activation: most keep them, some (glu) change the last axis."""
         from ...autograd import no_grad
-        from ...tensor import Tensor
 
         with no_grad():
             return self.activation(Tensor(xp.zeros((1, self.units), xp.float32))).shape[-1]
