@@ -15,61 +15,17 @@ differentiated again.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable, Sequence
 
 from . import backend
 from ._shapes import sum_to
 from .errors import GradientError, ShapeError
+from .grad_mode import _GradMode, _set_grad, enable_grad, is_grad_enabled, no_grad  # noqa: F401
 from .safety import _State, check_gradients, check_versions, creation_site, run_hooks
 
 xp = backend.xp
 _ARRAY_TYPES = backend.ARRAY_TYPES
 Tensor = None  # bound by tidu.tensor at import (the engine and Tensor know each other)
-
-
-class _GradMode:
-    enabled = True
-
-
-def is_grad_enabled() -> bool:
-    """Whether operations currently record the graph."""
-    return _GradMode.enabled
-
-
-@contextlib.contextmanager
-def _set_grad(enabled: bool):
-    prev = _GradMode.enabled
-    _GradMode.enabled = enabled
-    try:
-        yield
-    finally:
-        _GradMode.enabled = prev
-
-
-def no_grad(fn=None):
-    """Context manager (and decorator, with or without parentheses) recording no graph.
-
-    >>> import tidu
-    >>> w = tidu.tensor([1.0, 2.0], requires_grad=True)
-    >>> with tidu.no_grad():
-    ...     y = w * 2
-    >>> y.requires_grad
-    False
-    >>> @tidu.no_grad
-    ... def double(t):
-    ...     return t * 2
-    >>> double(w).requires_grad
-    False
-    """
-    if callable(fn):
-        return _set_grad(False)(fn)
-    return _set_grad(False)
-
-
-def enable_grad():
-    """Context manager that turns graph recording back on inside ``no_grad``."""
-    return _set_grad(True)
 
 
 class _Graph:
