@@ -24,13 +24,12 @@ from ..debug._mode import FromLogitsWarning, report
 from ..debug.detectors import check_from_logits
 from ..errors import ShapeError
 from ..ops.activation import Sigmoid, Softmax
-from ..ops.crossentropy import SoftmaxCrossEntropy
+from ..ops.crossentropy import REDUCTIONS, SoftmaxCrossEntropy
 from ..tensor import Tensor
 
 EPSILON = 1e-7
 """Probabilities are clipped to [EPSILON, 1 - EPSILON] before a logarithm (Keras's epsilon)."""
 
-_REDUCTIONS = ("none", "sum", "mean")
 _NUMERIC_KINDS = frozenset("biufc")  # bool, integers, floats, complex: NumPy's numbers
 
 
@@ -139,8 +138,8 @@ def _crossentropy(y_pred: Tensor, t, from_logits: bool, axis: int, name: str,
     (:class:`~tidu.ops.crossentropy.SoftmaxCrossEntropy`); symbolic graphs keep the
     separate ops that :mod:`tidu.compile` rewrites.
     """
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
     if from_logits:
         _warn_if_probabilities(y_pred, Softmax, name, axis)
         logits = y_pred
