@@ -1,8 +1,8 @@
-"""Argument checks that the layout ops share: ints (or sequences of ints) as tuples, with a
-message that names the op and the argument.
+"""Argument checks that the layout, diagonal and padding ops share: ints (or sequences of
+ints) as tuples, with a message that names the op and the argument.
 
-Their own module so that :mod:`tidu.ops.layout` and :mod:`tidu.ops.layout_diagonals` can both
-import them without importing each other.
+Their own module so that :mod:`tidu.ops.layout`, :mod:`tidu.ops.layout_diagonals` and
+:mod:`tidu.ops.padding` can all import them without importing each other.
 """
 
 from __future__ import annotations

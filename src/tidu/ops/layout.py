@@ -7,8 +7,8 @@ along a new axis before each axis and merges the pairs; ``flip`` is a negative-s
 ``roll`` is a primitive, beside its transpose. The triangles and diagonals (tril, triu,
 diagonal, diag, and their primitives) live in :mod:`tidu.ops.layout_diagonals` and are
 re-exported here. :func:`pad_last` spells ``torch.nn.functional.pad``'s flat pad tuple for
-:func:`tidu.pad`, and :class:`PadAdjoint` is the transpose of padding (the vjp of
-``shape.Pad``).
+:func:`tidu.pad`; it and :class:`PadAdjoint`, the transpose of padding, live in
+:mod:`tidu.ops.padding` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ from .layout_diagonals import (  # noqa: F401 (re-exported: tidu.linalg imports 
     tril,
     triu,
 )
-from .shape import Pad, broadcast_to, getitem, pad, permute, reshape
+from .padding import PadAdjoint, pad_last  # noqa: F401 (re-exported)
+from .shape import broadcast_to, getitem, permute, reshape
 
 __all__ = [
     "chunk", "diag", "diagonal", "flip", "meshgrid", "moveaxis", "movedim", "narrow",
@@ -65,22 +66,6 @@ class Roll(Function):
 
 def _negated(shifts):
     return -shifts if isinstance(shifts, int) else tuple(-s for s in shifts)
-
-
-class PadAdjoint(Function):
-    """The transpose of ``pad(x, pad_width, mode=mode)`` applied to ``g`` (shaped like the
-    padded output): the gradient of padding, itself differentiable (its transpose is Pad)."""
-
-    def forward(self, g, pad_width, mode="constant"):
-        self.pad_width, self.mode = pad_width, mode
-        return Pad.adjoint_array(g, pad_width, mode)
-
-    def backward(self, gg):
-        return Pad.pad_array(gg, self.pad_width, self.mode)
-
-    @staticmethod
-    def vjp(gg, g, pad_width, mode="constant"):
-        return Pad.apply(gg, pad_width, mode=mode)
 
 
 # ----- helpers -----
@@ -340,20 +325,3 @@ def narrow(x, axis: int, start: int, length: int):
         raise ShapeError(f"narrow: start {start} + length {length} exceeds the length {n} of "
                          f"axis {axis} (tensor of shape {x.shape})")
     return _slice(x, a, start, start + length)
-
-
-def pad_last(x, pad_width, mode: str = "constant", value: float = 0.0):
-    """torch.nn.functional.pad's spelling of :func:`tidu.pad`: a flat tuple of (before, after)
-    pairs for the last axes, the last axis first (``(1, 1, 2, 2)`` pads the last axis by 1 and
-    the one before by 2). Negative widths crop; modes as in :func:`tidu.pad`.
-
-    >>> import tidu
-    >>> tidu.pad_last(tidu.ones(1, 2), (1, 0, 0, 1)).shape
-    (2, 3)
-    """
-    p = _ints(pad_width, "pad_width", "pad_last")
-    if len(p) % 2 or len(p) > 2 * x.ndim:
-        raise ShapeError(f"pad_last: pad_width {pad_width!r} needs an even number of widths, "
-                         f"at most two per axis of a tensor of shape {x.shape}")
-    pairs = [(0, 0)] * (x.ndim - len(p) // 2) + [p[i:i + 2] for i in range(len(p) - 2, -1, -2)]
-    return pad(x, xp.asarray(pairs, dtype=int).reshape(x.ndim, 2), value, mode=mode)
