@@ -105,6 +105,15 @@ class Adam(Optimizer):
                                   beta_2=self.beta_2, epsilon=self.epsilon,
                                   amsgrad=self.amsgrad)
 
+    def _fused(self, k, g, w, state, new, out, lr, t, dec):
+        if self.amsgrad:
+            return None
+        f = w.dtype.type
+        alpha = lr * math.sqrt(1.0 - self.beta_2 ** t) / (1.0 - self.beta_1 ** t)
+        return k.adam(g, w, state["momentum"], state["velocity"], new["momentum"],
+                      new["velocity"], out, f(alpha), f(1.0 - self.beta_1),
+                      f(1.0 - self.beta_2), f(self.epsilon), f(dec))
+
 
 class AdamW(Adam):
     """Adam with decoupled weight decay (Keras's and PyTorch's AdamW).

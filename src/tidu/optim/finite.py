@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import math
 
-from .. import backend
+from .. import accel, backend
 from ..errors import TiduError
 
 xp = backend.xp
+_NDARRAY = backend.xp.ndarray
+_KERNEL_DTYPES = (xp.dtype(xp.float32), xp.dtype(xp.float64))
 _vdot = xp.vdot  # flattens: one BLAS dot over all the elements
 
 
@@ -80,6 +82,7 @@ def checked_step(opt, params: list, idx: list, grads: list, rates: list, t: int)
     :class:`NonFiniteUpdateError` with nothing changed when the result would not be finite."""
     state, group_of, increment = opt._state, opt._group_of, opt._increment
     decoupled = opt.decoupled_weight_decay
+    kernels = accel.optim_kernels() if opt._fused is not None else None
     plans = []
     # NumPy's overflow warnings (or errors, under np.seterr) would only repeat what the
     # check reports, or interrupt a proposal halfway
@@ -91,14 +94,23 @@ def checked_step(opt, params: list, idx: list, grads: list, rates: list, t: int)
             b = buffers(opt, i, w)
             slots = state[i]
             new = b.spares(slots) if slots else {}
-            base = w
+            base, dec = w, 1.0
             if wd:
                 if decoupled:
-                    if b.decayed is None:
-                        b.decayed = xp.empty_like(w)
-                    base = xp.multiply(w, 1.0 - lr * wd, out=b.decayed)
+                    dec = 1.0 - lr * wd
                 else:
                     g = g + wd * w
+            if kernels is not None:
+                bad = _run_kernel(opt, kernels, g, w, slots, new, b.tmp, lr, t, dec)
+                if bad is not None:  # b.tmp holds the new weights
+                    plans.append((i, g, None, new, 0, b.tmp))
+                    if bad:
+                        total = math.inf
+                    continue
+            if dec != 1.0:
+                if b.decayed is None:
+                    b.decayed = xp.empty_like(w)
+                base = xp.multiply(w, dec, out=b.decayed)
             sign, inc = increment(g, slots, new, b.tmp, lr, t)
             plans.append((i, g, base, new, sign, inc))
             total += _square_sum(base)
@@ -117,14 +129,42 @@ def checked_step(opt, params: list, idx: list, grads: list, rates: list, t: int)
             w = params[i].data
             if sign > 0:
                 xp.add(base, inc, out=w)
-            else:
+            elif sign < 0:
                 xp.subtract(base, inc, out=w)
+            else:
+                xp.copyto(w, inc)  # a compiled proposal: inc is the new weights
+
+
+def _flat(a, dtype):
+    """``a`` as a flat view for a compiled kernel, or None when it cannot be one (not a
+    C-contiguous NumPy array of ``dtype``)."""
+    if type(a) is not _NDARRAY or a.dtype != dtype or not a.flags.c_contiguous:
+        return None
+    return a.reshape(-1)
+
+
+def _run_kernel(opt, kernels, g, w, slots: dict, new: dict, out, lr, t, dec):
+    """Run the rule's compiled kernel (:mod:`tidu.accel`): the count of non-finite values it
+    wrote, or None where there is no kernel for these arrays (the NumPy rule runs then)."""
+    dt = w.dtype
+    if dt not in _KERNEL_DTYPES or g.shape != w.shape:
+        return None
+    fg, fw, fo = _flat(g, dt), _flat(w, dt), _flat(out, dt)
+    if fg is None or fw is None or fo is None:
+        return None
+    fs, fn = {}, {}
+    for k, a in slots.items():
+        fs[k] = fa = _flat(a, dt)
+        fn[k] = fb = fa if new is slots else _flat(new[k], dt)
+        if fa is None or fb is None:
+            return None
+    return opt._fused(kernels, fg, fw, fs, fn, fo, lr, t, dec)
 
 
 def _verify(opt, params, state, plan) -> None:
     """Check one proposal element by element; raise if the step would not be finite."""
     i, g, base, new, sign, inc = plan
-    w_new = xp.add(base, inc) if sign > 0 else xp.subtract(base, inc)
+    w_new = inc if sign == 0 else xp.add(base, inc) if sign > 0 else xp.subtract(base, inc)
     w_new = w_new.astype(params[i].data.dtype, copy=False)
     bad = (["weights"] if not all_finite(w_new) else []) + \
         [f"state {k!r}" for k, a in new.items() if not all_finite(a)]
@@ -136,15 +176,22 @@ def unchecked_step(opt, params: list, idx: list, grads: list, rates: list, t: in
     """One step in place, without a check (``check_finite = False``)."""
     state, group_of, increment = opt._state, opt._group_of, opt._increment
     decoupled = opt.decoupled_weight_decay
+    kernels = accel.optim_kernels() if opt._fused is not None else None
     for i, g in zip(idx, grads):
         lr, wd = rates[group_of[i]]
         w = params[i].data
+        slots = state[i]
+        dec = 1.0
         if wd:
             if decoupled:
-                w *= 1.0 - lr * wd
+                dec = 1.0 - lr * wd
             else:
                 g = g + wd * w
-        slots = state[i]
+        if kernels is not None and _run_kernel(opt, kernels, g, w, slots, slots, w, lr, t,
+                                               dec) is not None:
+            continue  # done in place, each element read before it is written
+        if dec != 1.0:
+            w *= dec
         if increment is None:
             opt._update(w, g, slots, lr, t)
             continue

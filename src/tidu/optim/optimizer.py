@@ -244,6 +244,13 @@ class Optimizer(ParamGroupsMixin, StateDictMixin):
     nor write ``state``; the step then does ``w += sign * increment``. A rule that offers
     it gets the copy-free finite check (:mod:`tidu.optim.finite`)."""
 
+    _fused = None
+    """Optionally, the rule as one compiled loop (:mod:`tidu.accel`), ``(kernels, g, w,
+    state, new, out, lr, t, dec) -> count of non-finite values written, or None`` (None:
+    this configuration has no kernel, the NumPy rule runs). Arrays are flat and contiguous,
+    of one dtype; ``out`` receives ``w * dec - increment``. It must give the bits of
+    ``_increment``."""
+
     def step(self, closure=None):
         """Apply one update to every parameter that has a gradient.
 

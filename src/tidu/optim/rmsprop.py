@@ -109,3 +109,10 @@ class RMSprop(Optimizer):
         return -1, rmsprop_increment(g, state, new, tmp, lr=lr, rho=self.rho,
                                      momentum=self.momentum, epsilon=self.epsilon,
                                      centered=self.centered)
+
+    def _fused(self, k, g, w, state, new, out, lr, t, dec):
+        if self.momentum > 0.0 or self.centered:
+            return None
+        f = w.dtype.type
+        return k.rmsprop(g, w, state["velocity"], new["velocity"], out, f(lr), f(self.rho),
+                         f(1.0 - self.rho), f(self.epsilon), f(dec))

@@ -91,3 +91,11 @@ class SGD(Optimizer):
     def _increment(self, g, state, new, tmp, lr, t):
         return sgd_increment(g, state, new, tmp, lr=lr, momentum=self.momentum,
                              nesterov=self.nesterov)
+
+    def _fused(self, k, g, w, state, new, out, lr, t, dec):
+        f = w.dtype.type
+        if self.momentum == 0.0:
+            return k.sgd(g, w, out, f(lr), f(dec))
+        kernel = k.sgd_nesterov if self.nesterov else k.sgd_momentum
+        return kernel(g, w, state["momentum"], new["momentum"], out, f(lr), f(self.momentum),
+                      f(dec))

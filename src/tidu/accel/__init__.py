@@ -1,0 +1,72 @@
+"""Optional compiled kernels for the loops NumPy cannot fuse (numba, when installed).
+
+An optimizer step in NumPy is a chain of whole-array passes: RMSprop's rule alone is eight,
+each reading and writing every weight, and the finite check reads them again. A compiled
+loop does the rule, the check and the proposal in one pass. tidu uses one only where it
+gives the same bits as the NumPy code it replaces (same operations, same order, same
+dtype; no fast-math), so results do not depend on whether numba is installed, and NumPy
+alone stays correct.
+
+numba is imported on the first use, never by ``import tidu``. Switch the kernels off with
+``tidu.accel.enable(False)`` or the environment variable ``TIDU_ACCEL=0``.
+
+>>> import tidu.accel
+>>> isinstance(tidu.accel.enabled(), bool)
+True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+
+__all__ = ["available", "enabled", "enable", "disabled", "optim_kernels"]
+
+_wanted = os.environ.get("TIDU_ACCEL", "1").strip().lower() not in ("0", "false", "no", "off")
+_available: bool | None = None  # numba importable: found out on the first question
+_kernels = None  # the kernel module, imported on first use
+
+
+def available() -> bool:
+    """Whether numba can be imported (checked once, without importing it)."""
+    global _available
+    if _available is None:
+        _available = importlib.util.find_spec("numba") is not None
+    return _available
+
+
+def enabled() -> bool:
+    """Whether tidu uses the compiled kernels now: numba is installed and they are on."""
+    return _wanted and available()
+
+
+def enable(flag: bool = True) -> None:
+    """Use the compiled kernels (``True``, the default when numba is installed) or the NumPy
+    code (``False``); both give the same results."""
+    global _wanted
+    _wanted = bool(flag)
+
+
+@contextlib.contextmanager
+def disabled():
+    """Run a block with the NumPy code only (for comparisons and tests)."""
+    global _wanted
+    before = _wanted
+    _wanted = False
+    try:
+        yield
+    finally:
+        _wanted = before
+
+
+def optim_kernels():
+    """The optimizer kernels (:mod:`tidu.accel.optim`), or None when not enabled."""
+    global _kernels
+    if not enabled():
+        return None
+    if _kernels is None:
+        from . import optim as k
+
+        _kernels = k
+    return _kernels

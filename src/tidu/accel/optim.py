@@ -1,0 +1,87 @@
+"""The optimizer rules as single compiled loops (numba), bit for bit the NumPy rules.
+
+Each kernel reads the gradient ``g``, the weights ``w`` and the state, writes the new state
+and the new weights ``out`` (spares and scratch for a checked step; the arrays themselves
+for an unchecked one, where an element is read before it is written), and returns how
+many of the values it wrote are NaN or infinite, so the step's finite check costs nothing.
+The arithmetic is the NumPy code's, operation by operation, in the parameter's dtype
+(scalars arrive as NumPy scalars of that dtype), compiled without fast-math: the results
+are the same bits. ``dec`` is the decoupled weight decay's factor ``1 - lr * wd`` (1 when
+there is none: ``w * 1`` is ``w`` exactly). All arrays are flat and contiguous.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+_jit = numba.njit(nogil=True, error_model="numpy", cache=True)
+
+
+@_jit
+def sgd(g, w, out, lr, dec):
+    """out = w * dec - g * lr."""
+    bad = 0
+    for i in range(g.size):
+        o = w[i] * dec - g[i] * lr
+        out[i] = o
+        bad += (o - o) != 0
+    return bad
+
+
+@_jit
+def sgd_momentum(g, w, m, m_new, out, lr, momentum, dec):
+    """v = m * momentum - g * lr; out = w * dec + v."""
+    bad = 0
+    for i in range(g.size):
+        v = m[i] * momentum - g[i] * lr
+        m_new[i] = v
+        o = w[i] * dec + v
+        out[i] = o
+        bad += ((v - v) != 0) | ((o - o) != 0)
+    return bad
+
+
+@_jit
+def sgd_nesterov(g, w, m, m_new, out, lr, momentum, dec):
+    """v = m * momentum - g * lr; out = w * dec + (v * momentum - g * lr)."""
+    bad = 0
+    for i in range(g.size):
+        s = g[i] * lr
+        v = m[i] * momentum - s
+        m_new[i] = v
+        o = w[i] * dec + (v * momentum - s)
+        out[i] = o
+        bad += ((v - v) != 0) | ((o - o) != 0)
+    return bad
+
+
+@_jit
+def rmsprop(g, w, v, v_new, out, lr, rho, one_minus_rho, epsilon, dec):
+    """a = v * rho + g * g * (1 - rho); out = w * dec - g / sqrt(a + epsilon) * lr."""
+    bad = 0
+    for i in range(g.size):
+        gi = g[i]
+        a = v[i] * rho + (gi * gi) * one_minus_rho
+        v_new[i] = a
+        o = w[i] * dec - (gi / np.sqrt(a + epsilon)) * lr
+        out[i] = o
+        bad += ((a - a) != 0) | ((o - o) != 0)
+    return bad
+
+
+@_jit
+def adam(g, w, m, v, m_new, v_new, out, alpha, one_minus_b1, one_minus_b2, epsilon, dec):
+    """m' = m + (g - m)(1 - b1); v' = v + (g g - v)(1 - b2);
+    out = w * dec - m' / (sqrt(v') + epsilon) * alpha."""
+    bad = 0
+    for i in range(g.size):
+        gi, mi, vi = g[i], m[i], v[i]
+        a = mi + (gi - mi) * one_minus_b1
+        b = vi + (gi * gi - vi) * one_minus_b2
+        m_new[i] = a
+        v_new[i] = b
+        o = w[i] * dec - (a / (np.sqrt(b) + epsilon)) * alpha
+        out[i] = o
+        bad += ((a - a) != 0) | ((b - b) != 0) | ((o - o) != 0)
+    return bad

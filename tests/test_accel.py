@@ -1,0 +1,138 @@
+"""tidu.accel: the compiled optimizer kernels give the NumPy rules' bits, check as they do,
+and step aside where they do not apply."""
+
+import numpy as np
+import pytest
+
+import tidu
+import tidu.accel
+from tidu import optim
+
+numba = pytest.importorskip("numba", reason="numba (the optional accelerator) not installed")
+
+CONFIGS = [
+    (optim.SGD, {"lr": 0.1}),
+    (optim.SGD, {"lr": 0.1, "momentum": 0.9}),
+    (optim.SGD, {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
+    (optim.SGD, {"lr": 0.1, "weight_decay": 0.01}),
+    (optim.RMSprop, {"lr": 0.01}),
+    (optim.RMSprop, {"lr": 0.01, "rho": 0.8, "epsilon": 1e-4}),
+    (optim.Adam, {"lr": 0.01}),
+    (optim.AdamW, {"lr": 0.01, "weight_decay": 0.1}),
+    (optim.Adam, {"lr": 0.01, "amsgrad": True}),  # no kernel: the NumPy rule runs
+    (optim.RMSprop, {"lr": 0.01, "centered": True, "momentum": 0.5}),  # likewise
+]
+
+
+def _train(cls, kw, dtype, accel_on, check=True, steps=7):
+    rng = np.random.default_rng(0)
+    params = [tidu.tensor(rng.standard_normal(s).astype(dtype), requires_grad=True)
+              for s in ((5, 3), (3,), (1,))]
+    opt = cls(params, **kw)
+    opt.check_finite = check
+    with tidu.accel.disabled() if not accel_on else _nothing():
+        for _ in range(steps):
+            loss = sum(((p * p * p).sum() for p in params), tidu.tensor(0.0, dtype=dtype))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    state = [{k: a.copy() for k, a in s.items()} for s in opt._state]
+    return [p.numpy().copy() for p in params], state
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+@pytest.mark.parametrize("check", [True, False], ids=["checked", "unchecked"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("cls,kw", CONFIGS, ids=lambda v: getattr(v, "__name__", str(v)))
+def test_kernels_give_the_numpy_bits(cls, kw, dtype, check):
+    w_fast, s_fast = _train(cls, kw, dtype, True, check)
+    w_ref, s_ref = _train(cls, kw, dtype, False, check)
+    for a, b in zip(w_fast, w_ref):
+        assert a.dtype == b.dtype == dtype
+        np.testing.assert_array_equal(a, b)
+    for sa, sb in zip(s_fast, s_ref):
+        assert sa.keys() == sb.keys()
+        for k in sa:
+            np.testing.assert_array_equal(sa[k], sb[k])
+
+
+def test_kernel_runs_for_a_plain_rule(monkeypatch):
+    """The kernel is used (not silently skipped) for a float32 RMSprop step."""
+    calls = []
+    kernels = tidu.accel.optim_kernels()
+    real = kernels.rmsprop
+    monkeypatch.setattr(kernels, "rmsprop", lambda *a: calls.append(1) or real(*a))
+    w = tidu.tensor(np.ones((4, 4), np.float32), requires_grad=True)
+    opt = optim.RMSprop([w], lr=0.1)
+    (w * w).sum().backward()
+    opt.step()
+    assert calls == [1]
+    assert not np.array_equal(w.numpy(), np.ones((4, 4), np.float32))
+
+
+@pytest.mark.parametrize("cls,kw", CONFIGS[:8], ids=lambda v: getattr(v, "__name__", str(v)))
+def test_non_finite_gradient_is_refused_with_nothing_changed(cls, kw):
+    w = tidu.tensor(np.arange(6, dtype=np.float32).reshape(2, 3), requires_grad=True)
+    opt = cls([w], **kw)
+    (w * w).sum().backward()
+    opt.step()
+    before = w.numpy().copy()
+    state = {k: a.copy() for k, a in opt._state[0].items()}
+    w.grad = tidu.tensor(np.array([[1, np.nan, 1], [1, 1, 1]], np.float32))
+    with pytest.raises(optim.NonFiniteUpdateError, match="gradient holds NaN"):
+        opt.step()
+    np.testing.assert_array_equal(w.numpy(), before)
+    for k, a in opt._state[0].items():
+        np.testing.assert_array_equal(a, state[k])
+    assert opt.iterations == 1
+
+
+def test_overflow_is_refused():
+    w = tidu.tensor(np.full(3, 3e38, np.float32), requires_grad=True)
+    opt = optim.SGD([w], lr=1.0)
+    w.grad = tidu.tensor(np.full(3, -3e38, np.float32))
+    with pytest.raises(optim.NonFiniteUpdateError, match="overflowed"):
+        opt.step()
+    np.testing.assert_array_equal(w.numpy(), np.full(3, 3e38, np.float32))
+
+
+def test_non_contiguous_gradient_takes_the_numpy_rule():
+    w = tidu.tensor(np.ones((3, 4), np.float32), requires_grad=True)
+    ref = tidu.tensor(np.ones((3, 4), np.float32), requires_grad=True)
+    g = np.arange(12, dtype=np.float32).reshape(4, 3).T  # a transposed view
+    for p, on in ((w, True), (ref, False)):
+        opt = optim.Adam([p], lr=0.1)
+        p.grad = tidu.Tensor(g)
+        with tidu.accel.disabled() if not on else _nothing():
+            opt.step()
+    np.testing.assert_array_equal(w.numpy(), ref.numpy())
+
+
+def test_switch():
+    assert tidu.accel.enabled()
+    with tidu.accel.disabled():
+        assert not tidu.accel.enabled()
+        assert tidu.accel.optim_kernels() is None
+    assert tidu.accel.enabled()
+    tidu.accel.enable(False)
+    try:
+        assert not tidu.accel.enabled()
+    finally:
+        tidu.accel.enable(True)
+
+
+def test_import_tidu_does_not_import_numba():
+    import subprocess
+    import sys
+
+    code = "import sys, tidu; print('numba' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
