@@ -21,7 +21,7 @@ import contextlib
 import importlib.util
 import os
 
-__all__ = ["available", "enabled", "enable", "disabled", "optim_kernels"]
+__all__ = ["available", "enabled", "enable", "disabled", "optim_kernels", "scalars"]
 
 _wanted = os.environ.get("TIDU_ACCEL", "1").strip().lower() not in ("0", "false", "no", "off")
 _available: bool | None = None  # numba importable: found out on the first question
@@ -70,3 +70,20 @@ def optim_kernels():
 
         _kernels = k
     return _kernels
+
+
+_scalars: dict = {}
+
+
+def scalars(dtype, *values) -> tuple:
+    """``values`` as NumPy scalars of ``dtype``, the way NumPy casts a Python float meeting an
+    array of that dtype (so a kernel computes in the array's precision). Cached: a step asks
+    the same for every parameter."""
+    key = (dtype, values)
+    out = _scalars.get(key)
+    if out is None:
+        if len(_scalars) > 256:  # schedules ask for a new rate each step
+            _scalars.clear()
+        f = dtype.type
+        out = _scalars[key] = tuple([f(v) for v in values])
+    return out

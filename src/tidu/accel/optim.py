@@ -7,7 +7,8 @@ many of the values it wrote are NaN or infinite, so the step's finite check cost
 The arithmetic is the NumPy code's, operation by operation, in the parameter's dtype
 (scalars arrive as NumPy scalars of that dtype), compiled without fast-math: the results
 are the same bits. ``dec`` is the decoupled weight decay's factor ``1 - lr * wd`` (1 when
-there is none: ``w * 1`` is ``w`` exactly). All arrays are flat and contiguous.
+there is none: ``w * 1`` is ``w`` exactly). Arrays are C-contiguous, of any one shape
+(flattened inside, without a copy).
 """
 
 from __future__ import annotations
@@ -18,9 +19,15 @@ import numpy as np
 _jit = numba.njit(nogil=True, error_model="numpy", cache=True)
 
 
+@numba.njit(inline="always")
+def _flat(a):
+    return a.reshape(-1)  # a view: the arrays are C-contiguous
+
+
 @_jit
 def sgd(g, w, out, lr, dec):
     """out = w * dec - g * lr."""
+    g, w, out = _flat(g), _flat(w), _flat(out)
     bad = 0
     for i in range(g.size):
         o = w[i] * dec - g[i] * lr
@@ -32,6 +39,8 @@ def sgd(g, w, out, lr, dec):
 @_jit
 def sgd_momentum(g, w, m, m_new, out, lr, momentum, dec):
     """v = m * momentum - g * lr; out = w * dec + v."""
+    g, w, m, m_new = _flat(g), _flat(w), _flat(m), _flat(m_new)
+    out = _flat(out)
     bad = 0
     for i in range(g.size):
         v = m[i] * momentum - g[i] * lr
@@ -45,6 +54,8 @@ def sgd_momentum(g, w, m, m_new, out, lr, momentum, dec):
 @_jit
 def sgd_nesterov(g, w, m, m_new, out, lr, momentum, dec):
     """v = m * momentum - g * lr; out = w * dec + (v * momentum - g * lr)."""
+    g, w, m, m_new = _flat(g), _flat(w), _flat(m), _flat(m_new)
+    out = _flat(out)
     bad = 0
     for i in range(g.size):
         s = g[i] * lr
@@ -59,6 +70,8 @@ def sgd_nesterov(g, w, m, m_new, out, lr, momentum, dec):
 @_jit
 def rmsprop(g, w, v, v_new, out, lr, rho, one_minus_rho, epsilon, dec):
     """a = v * rho + g * g * (1 - rho); out = w * dec - g / sqrt(a + epsilon) * lr."""
+    g, w, v, v_new = _flat(g), _flat(w), _flat(v), _flat(v_new)
+    out = _flat(out)
     bad = 0
     for i in range(g.size):
         gi = g[i]
@@ -74,6 +87,8 @@ def rmsprop(g, w, v, v_new, out, lr, rho, one_minus_rho, epsilon, dec):
 def adam(g, w, m, v, m_new, v_new, out, alpha, one_minus_b1, one_minus_b2, epsilon, dec):
     """m' = m + (g - m)(1 - b1); v' = v + (g g - v)(1 - b2);
     out = w * dec - m' / (sqrt(v') + epsilon) * alpha."""
+    g, w, m, v = _flat(g), _flat(w), _flat(m), _flat(v)
+    m_new, v_new, out = _flat(m_new), _flat(v_new), _flat(out)
     bad = 0
     for i in range(g.size):
         gi, mi, vi = g[i], m[i], v[i]

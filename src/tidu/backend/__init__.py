@@ -95,6 +95,11 @@ def asarray_like(value, like, dtype=None):
 
 def is_floating(dtype) -> bool:
     """True for floating-point dtypes, the only ones that can carry gradients."""
+    kind = getattr(dtype, "kind", None)  # a dtype: answered without issubdtype
+    if kind == "f":
+        return True
+    if kind in ("b", "i", "u", "c"):
+        return False
     return xp.issubdtype(dtype, xp.floating)
 
 

@@ -77,8 +77,7 @@ def square_broadcast(op: str, a, b, out_shape: tuple) -> None:
 def _probability_rows(p, axis: int) -> bool:
     if p.size == 0 or p.shape[axis] < 2:
         return False
-    lo, hi = p.min(), p.max()
-    if not (lo >= 0 and hi <= 1):
+    if not (p.min() >= 0 and p.max() <= 1):  # logits have a negative value: one reduction
         return False
     return bool(np.allclose(p.sum(axis=axis), 1.0, atol=1e-3))
 

@@ -7,6 +7,8 @@ nodes and five passes for what is one stable log-sum-exp forward and one line of
 
 from __future__ import annotations
 
+import math
+
 from .. import backend
 from ..autograd import Function
 from ..backend import xp
@@ -30,12 +32,20 @@ class SoftmaxCrossEntropy(Function):
     def forward(self, x, t, axis=-1, reduction="none"):
         z = x - x.max(axis=axis, keepdims=True)
         logp = z - xp.log(xp.exp(z).sum(axis=axis, keepdims=True))
-        loss = -(logp * t).sum(axis=axis)
         self.logp, self.t, self.axis, self.reduction = logp, t, axis, reduction
+        prod = logp * t
         if reduction == "none":
-            return loss
-        self.n = loss.size if reduction == "mean" else 1
-        return loss.mean() if reduction == "mean" else loss.sum()
+            return -prod.sum(axis=axis)
+        # reduced: one sum over everything (no per-row losses), divided by the row count
+        if reduction == "sum":
+            self.n = 1
+        else:
+            classes = prod.shape[axis]
+            ax = axis % prod.ndim
+            self.n = prod.size // classes if classes else \
+                math.prod(prod.shape[:ax] + prod.shape[ax + 1:])
+        total = -prod.sum()
+        return total / self.n if self.n != 1 else total
 
     def backward(self, g):
         logp, t, axis = self.logp, self.t, self.axis

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .. import backend
+from .. import accel, backend
 from .optimizer import Optimizer, check_number
 
 xp = backend.xp
@@ -108,11 +108,11 @@ class Adam(Optimizer):
     def _fused(self, k, g, w, state, new, out, lr, t, dec):
         if self.amsgrad:
             return None
-        f = w.dtype.type
         alpha = lr * math.sqrt(1.0 - self.beta_2 ** t) / (1.0 - self.beta_1 ** t)
         return k.adam(g, w, state["momentum"], state["velocity"], new["momentum"],
-                      new["velocity"], out, f(alpha), f(1.0 - self.beta_1),
-                      f(1.0 - self.beta_2), f(self.epsilon), f(dec))
+                      new["velocity"], out,
+                      *accel.scalars(w.dtype, alpha, 1.0 - self.beta_1, 1.0 - self.beta_2,
+                                     self.epsilon, dec))
 
 
 class AdamW(Adam):

@@ -18,6 +18,7 @@ back if the result is not finite.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 from .. import accel, backend
@@ -26,6 +27,7 @@ from ..errors import TiduError
 xp = backend.xp
 _NDARRAY = backend.xp.ndarray
 _KERNEL_DTYPES = (xp.dtype(xp.float32), xp.dtype(xp.float64))
+_QUIET = contextlib.nullcontext()
 _vdot = xp.vdot  # flattens: one BLAS dot over all the elements
 
 
@@ -79,34 +81,39 @@ def buffers(opt, i: int, w) -> StepBuffers:
 
 def checked_step(opt, params: list, idx: list, grads: list, rates: list, t: int) -> None:
     """Propose, check and commit one step (see the module docstring); raise
-    :class:`NonFiniteUpdateError` with nothing changed when the result would not be finite."""
+    :class:`NonFiniteUpdateError` with nothing changed when the result would not be finite.
+
+    A rule with a compiled kernel (:mod:`tidu.accel`) proposes in one pass and counts the
+    non-finite values as it writes them; the others run their NumPy ``_increment``."""
     state, group_of, increment = opt._state, opt._group_of, opt._increment
     decoupled = opt.decoupled_weight_decay
     kernels = accel.optim_kernels() if opt._fused is not None else None
-    plans = []
+    plans, rest, bad = [], [], 0
+    for i, g in zip(idx, grads):
+        lr, wd = rates[group_of[i]]
+        w = params[i].data
+        b = opt._buffers[i] or buffers(opt, i, w)
+        slots = state[i]
+        new = b.spares(slots) if slots else {}
+        dec = 1.0
+        if wd:
+            if decoupled:
+                dec = 1.0 - lr * wd
+            else:
+                g = g + wd * w
+        if kernels is not None:
+            n = _run_kernel(opt, kernels, g, w, slots, new, b.tmp, lr, t, dec)
+            if n is not None:  # b.tmp holds the new weights
+                plans.append((i, g, None, new, 0, b.tmp))
+                bad += n
+                continue
+        rest.append((i, g, w, b, slots, new, lr, dec))
+    total, exact = (math.inf if bad else 0.0), False
     # NumPy's overflow warnings (or errors, under np.seterr) would only repeat what the
     # check reports, or interrupt a proposal halfway
-    with xp.errstate(over="ignore", invalid="ignore"):
-        total, exact = 0.0, False
-        for i, g in zip(idx, grads):
-            lr, wd = rates[group_of[i]]
-            w = params[i].data
-            b = buffers(opt, i, w)
-            slots = state[i]
-            new = b.spares(slots) if slots else {}
-            base, dec = w, 1.0
-            if wd:
-                if decoupled:
-                    dec = 1.0 - lr * wd
-                else:
-                    g = g + wd * w
-            if kernels is not None:
-                bad = _run_kernel(opt, kernels, g, w, slots, new, b.tmp, lr, t, dec)
-                if bad is not None:  # b.tmp holds the new weights
-                    plans.append((i, g, None, new, 0, b.tmp))
-                    if bad:
-                        total = math.inf
-                    continue
+    with xp.errstate(over="ignore", invalid="ignore") if rest else _QUIET:
+        for i, g, w, b, slots, new, lr, dec in rest:
+            base = w
             if dec != 1.0:
                 if b.decayed is None:
                     b.decayed = xp.empty_like(w)
@@ -135,30 +142,22 @@ def checked_step(opt, params: list, idx: list, grads: list, rates: list, t: int)
                 xp.copyto(w, inc)  # a compiled proposal: inc is the new weights
 
 
-def _flat(a, dtype):
-    """``a`` as a flat view for a compiled kernel, or None when it cannot be one (not a
-    C-contiguous NumPy array of ``dtype``)."""
-    if type(a) is not _NDARRAY or a.dtype != dtype or not a.flags.c_contiguous:
-        return None
-    return a.reshape(-1)
-
-
 def _run_kernel(opt, kernels, g, w, slots: dict, new: dict, out, lr, t, dec):
     """Run the rule's compiled kernel (:mod:`tidu.accel`): the count of non-finite values it
-    wrote, or None where there is no kernel for these arrays (the NumPy rule runs then)."""
+    wrote, or None where there is no kernel for these arrays (the NumPy rule runs then).
+    Kernels take C-contiguous NumPy arrays of one float dtype and one shape; ``out`` (the
+    scratch, made beside ``w``) is one whenever ``w`` is."""
     dt = w.dtype
-    if dt not in _KERNEL_DTYPES or g.shape != w.shape:
+    if (dt not in _KERNEL_DTYPES or type(w) is not _NDARRAY or not w.flags.c_contiguous
+            or type(g) is not _NDARRAY or g.dtype != dt or g.shape != w.shape
+            or not g.flags.c_contiguous):
         return None
-    fg, fw, fo = _flat(g, dt), _flat(w, dt), _flat(out, dt)
-    if fg is None or fw is None or fo is None:
-        return None
-    fs, fn = {}, {}
-    for k, a in slots.items():
-        fs[k] = fa = _flat(a, dt)
-        fn[k] = fb = fa if new is slots else _flat(new[k], dt)
-        if fa is None or fb is None:
+    for k, a in slots.items():  # loaded or moved state may be anything
+        b = new[k]
+        if (type(a) is not _NDARRAY or a.dtype != dt or not a.flags.c_contiguous
+                or a.shape != w.shape or (b is not a and not b.flags.c_contiguous)):
             return None
-    return opt._fused(kernels, fg, fw, fs, fn, fo, lr, t, dec)
+    return opt._fused(kernels, g, w, slots, new, out, lr, t, dec)
 
 
 def _verify(opt, params, state, plan) -> None:

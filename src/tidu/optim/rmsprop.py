@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import backend
+from .. import accel, backend
 from .optimizer import Optimizer, check_number
 
 xp = backend.xp
@@ -113,6 +113,6 @@ class RMSprop(Optimizer):
     def _fused(self, k, g, w, state, new, out, lr, t, dec):
         if self.momentum > 0.0 or self.centered:
             return None
-        f = w.dtype.type
-        return k.rmsprop(g, w, state["velocity"], new["velocity"], out, f(lr), f(self.rho),
-                         f(1.0 - self.rho), f(self.epsilon), f(dec))
+        return k.rmsprop(g, w, state["velocity"], new["velocity"], out,
+                         *accel.scalars(w.dtype, lr, self.rho, 1.0 - self.rho, self.epsilon,
+                                        dec))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import backend
+from .. import accel, backend
 from .optimizer import Optimizer, check_number
 
 xp = backend.xp
@@ -93,9 +93,8 @@ class SGD(Optimizer):
                              nesterov=self.nesterov)
 
     def _fused(self, k, g, w, state, new, out, lr, t, dec):
-        f = w.dtype.type
         if self.momentum == 0.0:
-            return k.sgd(g, w, out, f(lr), f(dec))
+            return k.sgd(g, w, out, *accel.scalars(w.dtype, lr, dec))
         kernel = k.sgd_nesterov if self.nesterov else k.sgd_momentum
-        return kernel(g, w, state["momentum"], new["momentum"], out, f(lr), f(self.momentum),
-                      f(dec))
+        return kernel(g, w, state["momentum"], new["momentum"], out,
+                      *accel.scalars(w.dtype, lr, self.momentum, dec))
