@@ -136,3 +136,83 @@ def test_import_tidu_does_not_import_numba():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+# ----- max pooling and the rectifier's backward -----
+POOLS = [((4, 26, 26, 8), 2, 2), ((3, 11, 11, 6), 2, 2), ((2, 7, 9, 5), 3, 3),
+         ((2, 8, 8, 3), 2, 3), ((2, 9, 9, 4), (2, 3), (2, 3))]
+
+
+def _pool_run(x, k, s, g, on):
+    import tidu.nn.functional as F
+
+    with _nothing() if on else tidu.accel.disabled():
+        t = tidu.Tensor(x.copy(), requires_grad=True)
+        y = F.max_pool2d(t, k, s, data_format="channels_last")
+        compiled = y._node.arg is not None  # before backward frees the node
+        y.backward(tidu.Tensor(g))
+    return y.numpy(), t.grad.numpy(), compiled
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape,k,s", POOLS)
+def test_max_pool_kernel_gives_the_numpy_bits(shape, k, s, dtype):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(shape).astype(dtype)
+    x[0, 0, 0, 0] = x[0, 0, 1, 0]  # a tie: the first maximum gets the gradient
+    x[1, 2, 2, 1] = np.nan  # a NaN window: NaN out, gradient at the NaN
+    kk = (k, k) if isinstance(k, int) else k
+    ss = (s, s) if isinstance(s, int) else s
+    out = tuple((n - a) // b + 1 for n, a, b in zip(shape[1:3], kk, ss))
+    g = rng.standard_normal((shape[0], *out, shape[3])).astype(dtype)
+    y1, gx1, compiled = _pool_run(x, k, s, g, True)
+    y0, gx0, numpy_ran = _pool_run(x, k, s, g, False)
+    assert compiled and not numpy_ran  # the kernel ran, and only when enabled
+    np.testing.assert_array_equal(y1, y0)
+    np.testing.assert_array_equal(gx1, gx0)
+    assert y1.dtype == gx1.dtype == dtype
+
+
+def test_max_pool_kernel_steps_aside():
+    """Overlapping windows, padding and channels-first take the NumPy kernels."""
+    import tidu.nn.functional as F
+
+    x = tidu.Tensor(np.ones((1, 6, 6, 2), np.float32), requires_grad=True)
+    for kw in ({"kernel_size": 3, "stride": 2}, {"kernel_size": 2, "padding": 1}):
+        y = F.max_pool2d(x, data_format="channels_last", **kw)
+        assert y._node.arg is None
+    y = F.max_pool2d(tidu.Tensor(np.ones((1, 2, 6, 6), np.float32), requires_grad=True), 2)
+    assert y._node.arg is None
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_backward_kernel_gives_the_numpy_bits(dtype):
+    from tidu.accel import activation
+
+    rng = np.random.default_rng(2)
+    y = np.maximum(rng.standard_normal((5, 7, 3)), 0).astype(dtype)
+    g = rng.standard_normal(y.shape).astype(dtype)
+    g[0, 0, 0] = np.nan
+    out = activation.relu_backward(g, y)
+    ref = g * (y > 0)
+    np.testing.assert_array_equal(out, ref)
+    assert np.array_equal(np.signbit(out), np.signbit(ref))  # -0.0 where g < 0 is masked
+
+
+def test_conv_and_dense_relu_gradients_match_with_and_without_kernels():
+    from tidu import nn
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((4, 9, 9, 2)).astype(np.float32)
+    grads = []
+    for on in (True, False):
+        tidu.manual_seed(0)
+        model = nn.Sequential([tidu.keras.layers.Conv2D(3, 3, activation="relu"),
+                               tidu.keras.layers.MaxPooling2D(2),
+                               tidu.keras.layers.Flatten(),
+                               nn.Dense(5, activation="relu"), nn.Dense(2)])
+        with _nothing() if on else tidu.accel.disabled():
+            model(tidu.Tensor(x)).sum().backward()
+        grads.append([p.grad.numpy() for p in model.parameters()])
+    for a, b in zip(*grads):
+        np.testing.assert_array_equal(a, b)

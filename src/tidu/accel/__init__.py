@@ -21,11 +21,11 @@ import contextlib
 import importlib.util
 import os
 
-__all__ = ["available", "enabled", "enable", "disabled", "optim_kernels", "scalars"]
+__all__ = ["available", "enabled", "enable", "disabled", "kernels", "optim_kernels", "scalars"]
 
 _wanted = os.environ.get("TIDU_ACCEL", "1").strip().lower() not in ("0", "false", "no", "off")
 _available: bool | None = None  # numba importable: found out on the first question
-_kernels = None  # the kernel module, imported on first use
+_modules: dict = {}  # kernel modules by name, imported on first use
 
 
 def available() -> bool:
@@ -60,16 +60,22 @@ def disabled():
         _wanted = before
 
 
-def optim_kernels():
-    """The optimizer kernels (:mod:`tidu.accel.optim`), or None when not enabled."""
-    global _kernels
+def kernels(name: str):
+    """The kernel module ``tidu.accel.<name>`` ('optim', 'pool'), imported on first use, or
+    None when the kernels are not enabled."""
     if not enabled():
         return None
-    if _kernels is None:
-        from . import optim as k
+    mod = _modules.get(name)
+    if mod is None:
+        import importlib
 
-        _kernels = k
-    return _kernels
+        mod = _modules[name] = importlib.import_module(f"{__name__}.{name}")
+    return mod
+
+
+def optim_kernels():
+    """The optimizer kernels (:mod:`tidu.accel.optim`), or None when not enabled."""
+    return kernels("optim")
 
 
 _scalars: dict = {}

@@ -7,6 +7,7 @@ per-node cost is the step's cost.
 
 from __future__ import annotations
 
+from .. import accel
 from ..autograd import Function
 from ..backend import xp
 from ..errors import ShapeError
@@ -35,14 +36,16 @@ class Affine(Function):
                 y = y + b  # promote as the separate add would
         if relu:
             xp.maximum(y, 0, out=y)
-            self.mask = y > 0
+            self.y = y  # backward's mask is y > 0
         self.x, self.w, self.relu = x, w, relu
         return y
 
     def backward(self, g):
         x, w = self.x, self.w
         if self.relu:
-            g = g * self.mask
+            k = accel.kernels("activation")
+            g = k.relu_backward(g, self.y) if k is not None and k.usable(g, self.y) else \
+                g * (self.y > 0)
         need = self.needs_grad
         gx = g @ w.T if need[0] else None
         gw = gb = None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .. import accel
 from ..autograd import Function
 from ..backend import xp
 from ..errors import ShapeError
@@ -164,6 +165,9 @@ class ConvReLU(Conv):
         return y
 
     def backward(self, g):
+        k = accel.kernels("activation")
+        if k is not None and k.usable(g, self.y):  # g and y share a layout: one pass
+            return self._grads(_data_in(k.relu_backward(g, self.y), self.cfg))
         gc = _data_in(g, self.cfg)
         return self._grads(gc * (_data_in(self.y, self.cfg) > 0))
 

@@ -18,6 +18,7 @@ views; the gradient of max pooling goes to the first maximum of each window, as 
 
 from __future__ import annotations
 
+from .. import accel
 from ..autograd import Function
 from ..backend import asarray_like, xp
 from ..errors import ShapeError
@@ -37,11 +38,17 @@ class MaxPool(Function):
     """The maximum of each window; the gradient goes to the first maximum."""
 
     def forward(self, x, geom: Geometry):
-        self.x, self.geom = x, geom
-        self.out = _pool.max_values(x, geom)
+        self.x, self.geom, self.arg = x, geom, None
+        k = accel.kernels("pool")
+        if k is not None and k.usable(x, geom):  # one compiled pass (tidu.accel.pool)
+            self.out, self.arg = k.forward(x, geom)
+        else:
+            self.out = _pool.max_values(x, geom)
         return self.out
 
     def backward(self, g):
+        if self.arg is not None:
+            return accel.kernels("pool").backward(g, self.arg, self.x.shape, self.geom)
         return _pool.max_backward(g, self.x, self.out, self.geom)
 
     @staticmethod
