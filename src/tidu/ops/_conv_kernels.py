@@ -314,6 +314,27 @@ def _crop(dx, size, geo: Geometry):
     return dx
 
 
+LONG_BLOCK = 1024
+"""Block length of :func:`_long_product`'s reduction."""
+
+
+def _long_product(a, b):
+    """``a @ b`` for ``a`` (P, M) and ``b`` (M, Q) with small P and Q and a long M (the kernel
+    gradient of a convolution on few channels: 9 x 86528 by 86528 x 32 in the MNIST convnet's
+    first layer). OpenBLAS runs one such product slowly; the sum of the products of blocks
+    of M, one batched matmul, is several times faster (2.8 -> 0.55 ms there, one thread)."""
+    p, m = a.shape
+    nb = m // LONG_BLOCK
+    if nb < 2:
+        return a @ b
+    cut = nb * LONG_BLOCK
+    out = xp.matmul(a[:, :cut].reshape(p, nb, LONG_BLOCK).transpose(1, 0, 2),
+                    b[:cut].reshape(nb, LONG_BLOCK, b.shape[1])).sum(axis=0)
+    if cut < m:
+        out += a[:, cut:] @ b[cut:]
+    return out
+
+
 def conv_weight_grad(x, gy, w_shape: tuple, geo: Geometry):
     """The gradient with respect to the canonical kernel (*k, Cg, O): ``columns^T @ g``,
     summed over chunks of the batch."""
@@ -335,6 +356,9 @@ def conv_weight_grad(x, gy, w_shape: tuple, geo: Geometry):
             cols = columns(x[a:b], geo, dtype)[0].T
         else:
             dw += xp.matmul(columns(x[a:b], geo, dtype).transpose(0, 2, 1), gc)
+            continue
+        if transposed:
+            dw[0] += _long_product(cols, gc[0])
             continue
         # the longer side of dw as the product's rows: OpenBLAS threads split those, and a
         # skinny split (9 x 32 for a 3x3 kernel on one channel) can stall
