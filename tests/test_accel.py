@@ -185,12 +185,13 @@ def test_max_pool_kernel_steps_aside():
     assert y._node.arg is None
 
 
+@pytest.mark.parametrize("shape", [(5, 7, 3), (64, 64, 65)], ids=["one thread", "threads"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_relu_backward_kernel_gives_the_numpy_bits(dtype):
+def test_relu_backward_kernel_gives_the_numpy_bits(dtype, shape):
     from tidu.accel import activation
 
     rng = np.random.default_rng(2)
-    y = np.maximum(rng.standard_normal((5, 7, 3)), 0).astype(dtype)
+    y = np.maximum(rng.standard_normal(shape), 0).astype(dtype)
     g = rng.standard_normal(y.shape).astype(dtype)
     g[0, 0, 0] = np.nan
     out = activation.relu_backward(g, y)
