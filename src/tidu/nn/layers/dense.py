@@ -93,10 +93,11 @@ class Dense(Module):
         kernel = self.kernel
         _check_last_dim(self, x, kernel.shape[0])
         act = self.activation
-        if x.__class__ is Tensor and (act is activations.linear or act is activations.relu
-                                      or act is ops.relu):
-            # eager: one fused node (a symbolic input keeps the separate ops)
-            return affine(x, kernel, self.bias, relu=act is not activations.linear)
+        if x.__class__ is Tensor:  # eager: one fused node (symbolic inputs keep the ops)
+            if act is activations.relu or act is ops.relu:
+                return affine(x, kernel, self.bias, relu=True)
+            y = affine(x, kernel, self.bias)
+            return y if act is activations.linear else act(y)
         y = ops.matmul(x, kernel)
         if self.bias is not None:
             y = y + self.bias
