@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import warnings
 
 from .. import accel, backend
 from ..errors import TiduError
@@ -186,9 +187,16 @@ def unchecked_step(opt, params: list, idx: list, grads: list, rates: list, t: in
                 dec = 1.0 - lr * wd
             else:
                 g = g + wd * w
-        if kernels is not None and _run_kernel(opt, kernels, g, w, slots, slots, w, lr, t,
-                                               dec) is not None:
-            continue  # done in place, each element read before it is written
+        if kernels is not None:
+            bad = _run_kernel(opt, kernels, g, w, slots, slots, w, lr, t, dec)
+            if bad is not None:  # done in place, each element read before it is written
+                if bad:  # what NumPy's own overflow warning would have said
+                    warnings.warn(
+                        f"{type(opt).__name__}.step (check_finite=False): the update of "
+                        f"parameter {i} wrote {bad} NaN or infinite value(s) into its weights "
+                        "or state (an overflow, or a non-finite gradient)", RuntimeWarning,
+                        stacklevel=4)
+                continue
         if dec != 1.0:
             w *= dec
         if increment is None:
