@@ -287,7 +287,10 @@ WORKER = textwrap.dedent("""
 def test_fit_killed_with_sigkill_and_restarted_ends_bit_identical(tmp_path):
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+    # TIDU_ACCEL=0: the kill moments are fractions of the training time, and the first step's
+    # one-time numba import (tidu.accel, about 0.5 s) is longer than this whole small run's
+    # training; the kernels give the same bits, so the run itself is the same either way
+    env = {**os.environ, "TIDU_ACCEL": "0", "PYTHONPATH": os.pathsep.join(
         [os.path.dirname(os.path.dirname(tidu.__file__)), os.environ.get("PYTHONPATH", "")])}
 
     def start(name, backup):
