@@ -185,7 +185,7 @@ def test_max_pool_kernel_steps_aside():
     assert y._node.arg is None
 
 
-@pytest.mark.parametrize("shape", [(5, 7, 3), (64, 64, 65)], ids=["one thread", "threads"])
+@pytest.mark.parametrize("shape", [(5, 7, 3), (64, 64, 65)], ids=["small", "large"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_relu_backward_kernel_gives_the_numpy_bits(dtype, shape):
     from tidu.accel import activation

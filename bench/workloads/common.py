@@ -61,11 +61,6 @@ def set_threads(n: int, torch: bool = True) -> str:
         said.append(f"BLAS {n} (threadpoolctl)")
     except ImportError:
         said.append("BLAS threads unchanged (no threadpoolctl)")
-    if have("numba"):  # tidu.accel's threaded kernels
-        import numba
-
-        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
-        said.append(f"numba {numba.get_num_threads()}")
     try:
         if not torch:
             raise ImportError

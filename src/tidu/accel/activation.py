@@ -8,22 +8,11 @@ import numpy as np
 
 _jit = numba.njit(nogil=True, error_model="numpy", cache=True)
 
-PARALLEL_MIN = 1 << 18
-"""Arrays of at least this many elements are split over numba's threads; smaller ones run on
-one (starting the threads costs more than it saves)."""
-
 
 @_jit
 def _relu_backward(g, y, out):
     g, y, out = g.reshape(-1), y.reshape(-1), out.reshape(-1)
     for i in range(g.size):
-        out[i] = g[i] * (1.0 if y[i] > 0 else 0.0)
-
-
-@numba.njit(nogil=True, error_model="numpy", cache=True, parallel=True)
-def _relu_backward_threads(g, y, out):
-    g, y, out = g.reshape(-1), y.reshape(-1), out.reshape(-1)
-    for i in numba.prange(g.size):
         out[i] = g[i] * (1.0 if y[i] > 0 else 0.0)
 
 
@@ -37,5 +26,5 @@ def usable(g, y) -> bool:
 def relu_backward(g, y):
     """``g * (y > 0)``, a new array."""
     out = np.empty_like(g)
-    (_relu_backward_threads if g.size >= PARALLEL_MIN else _relu_backward)(g, y, out)
+    _relu_backward(g, y, out)
     return out

@@ -1,12 +1,12 @@
 """The optimizer rules as single compiled loops (numba), bit for bit the NumPy rules.
 
 Each kernel reads the gradient ``g``, the weights ``w`` and the state, writes the new state
-and the new weights ``out`` (spares and scratch for a checked step; the arrays themselves
-for an unchecked one, where an element is read before it is written), and returns how
-many of the values it wrote are NaN or infinite, so the step's finite check costs nothing.
-The arithmetic is the NumPy code's, operation by operation, in the parameter's dtype
-(scalars arrive as NumPy scalars of that dtype), compiled without fast-math: the results
-are the same bits. ``dec`` is the decoupled weight decay's factor ``1 - lr * wd`` (1 when
+and the new weights ``out`` into other arrays (the spares and the scratch of
+:mod:`tidu.optim.finite`: written over its inputs, a loop could not be vectorized, since the
+compiler must then assume the arrays overlap), and returns how many of the values it wrote
+are NaN or infinite, so the step's finite check costs nothing. The arithmetic is the NumPy
+code's, operation by operation, in the parameter's dtype (scalars arrive as NumPy scalars of
+that dtype), compiled without fast-math: the results are the same bits. ``dec`` is the decoupled weight decay's factor ``1 - lr * wd`` (1 when
 there is none: ``w * 1`` is ``w`` exactly). Arrays are C-contiguous, of any one shape
 (flattened inside, without a copy).
 """

@@ -15,16 +15,14 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-_jit = numba.njit(nogil=True, error_model="numpy", cache=True, parallel=True)
-
-# the loops over images run on numba's threads (numba.set_num_threads; all cores by default)
+_jit = numba.njit(nogil=True, error_model="numpy", cache=True)
 
 
 @_jit
 def max_forward(x, kh, kw, sh, sw, out, arg):
     """out[n, p, q, c] = max over the window at (p * sh, q * sw); arg = its offset i * kw + j."""
     n_, oh, ow, c_ = out.shape
-    for n in numba.prange(n_):
+    for n in range(n_):
         for p in range(oh):
             for q in range(ow):
                 h0, w0 = p * sh, q * sw
@@ -48,7 +46,7 @@ def max_backward(g, arg, kh, kw, sh, sw, gx):
     """gx[window element] = g where the element is the window's recorded maximum, else 0;
     elements outside every window are left as they are (the caller zeroes them)."""
     n_, oh, ow, c_ = g.shape
-    for n in numba.prange(n_):
+    for n in range(n_):
         for p in range(oh):
             for q in range(ow):
                 h0, w0 = p * sh, q * sw

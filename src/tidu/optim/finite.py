@@ -188,8 +188,15 @@ def unchecked_step(opt, params: list, idx: list, grads: list, rates: list, t: in
             else:
                 g = g + wd * w
         if kernels is not None:
-            bad = _run_kernel(opt, kernels, g, w, slots, slots, w, lr, t, dec)
-            if bad is not None:  # done in place, each element read before it is written
+            # proposed into the spares and scratch, then swapped in: a kernel writing over
+            # its own inputs would run element by element (the compiler must assume overlap)
+            b = opt._buffers[i] or buffers(opt, i, w)
+            new = b.spares(slots) if slots else {}
+            bad = _run_kernel(opt, kernels, g, w, slots, new, b.tmp, lr, t, dec)
+            if bad is not None:
+                if new:
+                    b.swap_in(slots, new)
+                xp.copyto(w, b.tmp)
                 if bad:  # what NumPy's own overflow warning would have said
                     warnings.warn(
                         f"{type(opt).__name__}.step (check_finite=False): the update of "
