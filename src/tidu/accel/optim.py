@@ -6,9 +6,9 @@ and the new weights ``out`` into other arrays (the spares and the scratch of
 compiler must then assume the arrays overlap), and returns how many of the values it wrote
 are NaN or infinite, so the step's finite check costs nothing. The arithmetic is the NumPy
 code's, operation by operation, in the parameter's dtype (scalars arrive as NumPy scalars of
-that dtype), compiled without fast-math: the results are the same bits. ``dec`` is the decoupled weight decay's factor ``1 - lr * wd`` (1 when
-there is none: ``w * 1`` is ``w`` exactly). Arrays are C-contiguous, of any one shape
-(flattened inside, without a copy).
+that dtype), compiled without fast-math: the results are the same bits. ``dec`` is the
+decoupled weight decay's factor ``1 - lr * wd`` (1 when there is none: ``w * 1`` is ``w``
+exactly). Arrays are C-contiguous, of any one shape (flattened inside, without a copy).
 """
 
 from __future__ import annotations
