@@ -166,6 +166,11 @@ class Mean(Metric):
 
     def update_state(self, values, sample_weight=None) -> None:
         """Add ``values`` (scalar or array), each weighted by ``sample_weight`` (default 1)."""
+        if type(values) is float and type(sample_weight) in (int, float, type(None)):
+            w = 1.0 if sample_weight is None else float(sample_weight)  # fit's batch loss
+            self.total += values * w
+            self.count += w
+            return
         v = _array(values, self.name, "values").astype(np.float64)
         if sample_weight is None:
             self.total += float(v.sum())
