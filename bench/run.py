@@ -199,7 +199,10 @@ def table(results: dict) -> str:
                            "limit": 1.0, "met": r <= 1.0})
     w1 = results["workloads"].get("W1", {}).get("rows", {}).get("tidu")
     if w1 and "fraction_of_matmul" in w1:
-        checks.append({"target": "W1 tidu reaches >= 75% of the matmul rate",
+        # the whole epoch's rate, RMSprop, softmax and gather included: stricter than the
+        # target's "rate on the step's matrix products", which bench/matmul_share.py measures
+        checks.append({"target": "W1 tidu's whole epoch at >= 75% of the matmul rate "
+                                 "(stricter; the products alone: bench/matmul_share.py)",
                        "ratio": w1["fraction_of_matmul"], "limit": 0.75,
                        "met": w1["fraction_of_matmul"] >= 0.75, "at_least": True})
     lines += ["", "| target | measured | limit | met |", "|---|---:|---:|---|"]
