@@ -96,12 +96,7 @@ def checked_step(opt, params: list, idx: list, grads: list, rates: list, t: int)
         b = opt._buffers[i] or buffers(opt, i, w)
         slots = state[i]
         new = b.spares(slots) if slots else {}
-        dec = 1.0
-        if wd:
-            if decoupled:
-                dec = 1.0 - lr * wd
-            else:
-                g = g + wd * w
+        g, dec = _decay(g, w, lr, wd, decoupled) if wd else (g, 1.0)
         if kernels is not None:
             n = _run_kernel(opt, kernels, g, w, slots, new, b.tmp, lr, t, dec)
             if n is not None:  # b.tmp holds the new weights
@@ -143,6 +138,12 @@ def checked_step(opt, params: list, idx: list, grads: list, rates: list, t: int)
                 xp.copyto(w, inc)  # a compiled proposal: inc is the new weights
 
 
+def _decay(g, w, lr: float, wd: float, decoupled: bool):
+    """Weight decay ``wd``: the gradient and the factor the weights are scaled by first
+    (``1 - lr * wd`` when decoupled, AdamW; otherwise ``wd * w`` joins the gradient)."""
+    return (g, 1.0 - lr * wd) if decoupled else (g + wd * w, 1.0)
+
+
 def _run_kernel(opt, kernels, g, w, slots: dict, new: dict, out, lr, t, dec):
     """Run the rule's compiled kernel (:mod:`tidu.accel`): the count of non-finite values it
     wrote, or None where there is no kernel for these arrays (the NumPy rule runs then).
@@ -181,12 +182,7 @@ def unchecked_step(opt, params: list, idx: list, grads: list, rates: list, t: in
         lr, wd = rates[group_of[i]]
         w = params[i].data
         slots = state[i]
-        dec = 1.0
-        if wd:
-            if decoupled:
-                dec = 1.0 - lr * wd
-            else:
-                g = g + wd * w
+        g, dec = _decay(g, w, lr, wd, decoupled) if wd else (g, 1.0)
         if kernels is not None:
             # proposed into the spares and scratch, then swapped in: a kernel writing over
             # its own inputs would run element by element (the compiler must assume overlap)
