@@ -128,6 +128,38 @@ def test_switch():
         tidu.accel.enable(True)
 
 
+@pytest.mark.skipif(not hasattr(__import__("os"), "openpty"), reason="needs a pty (POSIX)")
+def test_a_process_using_the_kernels_writes_nothing_extra_to_a_terminal():
+    """numba's colored errors initialize colorama, which writes a terminal reset code at exit
+    when stdout is a terminal (as under mpirun): tidu turns that coloring off."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import numpy as np, tidu; w = tidu.tensor(np.ones(3, np.float32), "
+            "requires_grad=True); opt = tidu.optim.Adam([w]); (w * w).sum().backward(); "
+            "opt.step(); print('done')")
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_DISABLE_ERROR_MESSAGE_HIGHLIGHTING"}
+    master, slave = os.openpty()
+    try:
+        proc = subprocess.run([sys.executable, "-c", code], stdout=slave, stderr=subprocess.PIPE,
+                              env=env, timeout=120)
+        os.close(slave)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the pty's other end is closed: all read
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        os.close(master)
+    assert proc.returncode == 0, proc.stderr
+    assert out.replace(b"\r\n", b"\n") == b"done\n"
+
+
 def test_import_tidu_does_not_import_numba():
     import subprocess
     import sys

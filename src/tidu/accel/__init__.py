@@ -69,6 +69,9 @@ def kernels(name: str):
     if mod is None:
         import importlib
 
+        # numba's colored error messages initialize colorama, which writes a terminal reset
+        # code to stdout at exit: stray bytes in a user's piped or logged output
+        os.environ.setdefault("NUMBA_DISABLE_ERROR_MESSAGE_HIGHLIGHTING", "1")
         mod = _modules[name] = importlib.import_module(f"{__name__}.{name}")
     return mod
 
