@@ -140,7 +140,10 @@ def test_a_process_using_the_kernels_writes_nothing_extra_to_a_terminal():
             "requires_grad=True); opt = tidu.optim.Adam([w]); (w * w).sum().backward(); "
             "opt.step(); print('done')")
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_DISABLE_ERROR_MESSAGE_HIGHLIGHTING"}
-    master, slave = os.openpty()
+    try:
+        master, slave = os.openpty()
+    except OSError as e:  # a container without /dev/pts
+        pytest.skip(f"no pseudo-terminal available here ({e})")
     try:
         proc = subprocess.run([sys.executable, "-c", code], stdout=slave, stderr=subprocess.PIPE,
                               env=env, timeout=120)
