@@ -7,6 +7,11 @@ gives the same bits as the NumPy code it replaces (same operations, same order, 
 dtype; no fast-math), so results do not depend on whether numba is installed, and NumPy
 alone stays correct.
 
+The kernels: the optimizer rules of SGD, RMSprop, Adam and AdamW (:mod:`tidu.accel.optim`),
+max pooling over windows that do not overlap (:mod:`tidu.accel.pool`) and the rectifier's
+backward (:mod:`tidu.accel.activation`). All are serial: numba's OpenMP threads, left
+spinning between loops, took cores from BLAS and slowed everything else down.
+
 numba is imported on the first use, never by ``import tidu``. Switch the kernels off with
 ``tidu.accel.enable(False)`` or the environment variable ``TIDU_ACCEL=0``.
 
