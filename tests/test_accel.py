@@ -66,7 +66,7 @@ def test_kernels_give_the_numpy_bits(cls, kw, dtype, check):
 def test_kernel_runs_for_a_plain_rule(monkeypatch):
     """The kernel is used (not silently skipped) for a float32 RMSprop step."""
     calls = []
-    kernels = tidu.accel.optim_kernels()
+    kernels = tidu.accel.kernels("optim")
     real = kernels.rmsprop
     monkeypatch.setattr(kernels, "rmsprop", lambda *a: calls.append(1) or real(*a))
     w = tidu.tensor(np.ones((4, 4), np.float32), requires_grad=True)
@@ -119,7 +119,7 @@ def test_switch():
     assert tidu.accel.enabled()
     with tidu.accel.disabled():
         assert not tidu.accel.enabled()
-        assert tidu.accel.optim_kernels() is None
+        assert tidu.accel.kernels("optim") is None
     assert tidu.accel.enabled()
     tidu.accel.enable(False)
     try:

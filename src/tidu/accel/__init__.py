@@ -26,7 +26,7 @@ import contextlib
 import importlib.util
 import os
 
-__all__ = ["available", "enabled", "enable", "disabled", "kernels", "optim_kernels", "scalars"]
+__all__ = ["available", "enabled", "enable", "disabled", "kernels", "relu_backward", "scalars"]
 
 _wanted = os.environ.get("TIDU_ACCEL", "1").strip().lower() not in ("0", "false", "no", "off")
 _available: bool | None = None  # numba importable: found out on the first question
@@ -81,9 +81,13 @@ def kernels(name: str):
     return mod
 
 
-def optim_kernels():
-    """The optimizer kernels (:mod:`tidu.accel.optim`), or None when not enabled."""
-    return kernels("optim")
+def relu_backward(g, y):
+    """The rectifier's backward ``g * (y > 0)`` for its output ``y``: one compiled loop
+    (:mod:`tidu.accel.activation`) where it applies, NumPy otherwise; the same bits."""
+    k = kernels("activation")
+    if k is not None and k.usable(g, y):
+        return k.relu_backward(g, y)
+    return g * (y > 0)
 
 
 _scalars: dict = {}

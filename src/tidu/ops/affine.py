@@ -43,9 +43,7 @@ class Affine(Function):
     def backward(self, g):
         x, w = self.x, self.w
         if self.relu:
-            k = accel.kernels("activation")
-            g = k.relu_backward(g, self.y) if k is not None and k.usable(g, self.y) else \
-                g * (self.y > 0)
+            g = accel.relu_backward(g, self.y)
         need = self.needs_grad
         gx = g @ w.T if need[0] else None
         gw = gb = None

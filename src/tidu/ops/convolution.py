@@ -165,11 +165,8 @@ class ConvReLU(Conv):
         return y
 
     def backward(self, g):
-        k = accel.kernels("activation")
-        if k is not None and k.usable(g, self.y):  # g and y share a layout: one pass
-            return self._grads(_data_in(k.relu_backward(g, self.y), self.cfg))
-        gc = _data_in(g, self.cfg)
-        return self._grads(gc * (_data_in(self.y, self.cfg) > 0))
+        # g and y share the data layout: masked there, then viewed channels-last
+        return self._grads(_data_in(accel.relu_backward(g, self.y), self.cfg))
 
     @staticmethod
     def vjp(g, x, w, b, cfg, out=None):

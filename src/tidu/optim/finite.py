@@ -88,7 +88,7 @@ def checked_step(opt, params: list, idx: list, grads: list, rates: list, t: int)
     non-finite values as it writes them; the others run their NumPy ``_increment``."""
     state, group_of, increment = opt._state, opt._group_of, opt._increment
     decoupled = opt.decoupled_weight_decay
-    kernels = accel.optim_kernels() if opt._fused is not None else None
+    kernels = accel.kernels("optim") if opt._fused is not None else None
     plans, rest, bad = [], [], 0
     for i, g in zip(idx, grads):
         lr, wd = rates[group_of[i]]
@@ -177,7 +177,7 @@ def unchecked_step(opt, params: list, idx: list, grads: list, rates: list, t: in
     """One step in place, without a check (``check_finite = False``)."""
     state, group_of, increment = opt._state, opt._group_of, opt._increment
     decoupled = opt.decoupled_weight_decay
-    kernels = accel.optim_kernels() if opt._fused is not None else None
+    kernels = accel.kernels("optim") if opt._fused is not None else None
     for i, g in zip(idx, grads):
         lr, wd = rates[group_of[i]]
         w = params[i].data
