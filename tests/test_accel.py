@@ -252,3 +252,64 @@ def test_conv_and_dense_relu_gradients_match_with_and_without_kernels():
         grads.append([p.grad.numpy() for p in model.parameters()])
     for a, b in zip(*grads):
         np.testing.assert_array_equal(a, b)
+
+
+# ----- a 2-D convolution's im2col and col2im -----
+CONVS = [  # (N, H, W, C), out channels, kernel, keyword arguments of conv2d; kernel width
+    # times C at least 16, so the columns are not built transposed (_conv_kernels.SHORT_ROWS)
+    ((3, 13, 13, 8), 6, 3, {}),
+    ((2, 12, 11, 9), 5, (3, 2), {"stride": 2}),
+    ((2, 10, 10, 9), 4, 3, {"padding": "same", "dilation": 2}),
+    ((2, 9, 9, 16), 3, (2, 3), {"padding": ((1, 2), (0, 1)), "stride": (1, 2)}),
+]
+
+
+def _conv_run(x, w, b, g, kw, on, channels_first=False):
+    import tidu.nn.functional as F
+
+    with _nothing() if on else tidu.accel.disabled():
+        if channels_first:  # a channels-first view of the same data
+            xt = tidu.Tensor(np.ascontiguousarray(x.transpose(0, 3, 1, 2)), requires_grad=True)
+            wt = tidu.Tensor(np.ascontiguousarray(w.transpose(3, 2, 0, 1)), requires_grad=True)
+            y = F.conv2d(xt, wt, tidu.Tensor(b, requires_grad=True), **kw)
+            y.backward(tidu.Tensor(np.ascontiguousarray(g.transpose(0, 3, 1, 2))))
+            return y.numpy().transpose(0, 2, 3, 1), xt.grad.numpy().transpose(0, 2, 3, 1)
+        xt = tidu.Tensor(x.copy(), requires_grad=True)
+        y = F.conv2d(xt, tidu.Tensor(w.transpose(3, 2, 0, 1).copy(), requires_grad=True),
+                     tidu.Tensor(b), data_format="channels_last", **kw)
+        y.backward(tidu.Tensor(g))
+        return y.numpy(), xt.grad.numpy()
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape,o,k,kw", CONVS)
+def test_conv_kernels_give_the_numpy_bits(shape, o, k, kw, dtype, layout, monkeypatch):
+    import tidu.accel.conv as kconv
+    import tidu.nn.functional as F
+    from tidu.ops import _conv_kernels as K
+
+    monkeypatch.setattr(K, "CHUNK_BYTES", 4096)  # several chunks of the batch
+    calls = {"columns": 0, "add_columns": 0}
+    for name in calls:
+        real = getattr(kconv, name)
+
+        def counted(*a, _real=real, _name=name):
+            calls[_name] += 1
+            return _real(*a)
+        monkeypatch.setattr(kconv, name, counted)
+    rng = np.random.default_rng(4)
+    kk = (k, k) if isinstance(k, int) else k
+    x = rng.standard_normal(shape).astype(dtype)
+    w = rng.standard_normal((*kk, shape[3], o)).astype(dtype)
+    b = rng.standard_normal(o).astype(dtype)
+    out = F.conv2d(tidu.Tensor(x), tidu.Tensor(w.transpose(3, 2, 0, 1).copy()),
+                   data_format="channels_last", **kw).shape
+    g = rng.standard_normal(out).astype(dtype)
+    cf = layout == "channels_first"
+    y1, gx1 = _conv_run(x, w, b, g, kw, True, cf)
+    assert calls["columns"] > 1 and calls["add_columns"] > 1  # compiled, chunk by chunk
+    y0, gx0 = _conv_run(x, w, b, g, kw, False, cf)
+    np.testing.assert_array_equal(y1, y0)
+    np.testing.assert_array_equal(gx1, gx0)
+    assert y1.dtype == gx1.dtype == dtype

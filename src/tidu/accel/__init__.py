@@ -8,9 +8,10 @@ dtype; no fast-math), so results do not depend on whether numba is installed, an
 alone stays correct.
 
 The kernels: the optimizer rules of SGD, RMSprop, Adam and AdamW (:mod:`tidu.accel.optim`),
-max pooling over windows that do not overlap (:mod:`tidu.accel.pool`) and the rectifier's
-backward (:mod:`tidu.accel.activation`). All are serial: numba's OpenMP threads, left
-spinning between loops, took cores from BLAS and slowed everything else down.
+max pooling over windows that do not overlap (:mod:`tidu.accel.pool`), the rectifier's
+backward (:mod:`tidu.accel.activation`) and a 2-D convolution's im2col and col2im
+(:mod:`tidu.accel.conv`). All are serial: numba's OpenMP threads, left spinning between
+loops, took cores from BLAS and slowed everything else down.
 
 numba is imported on the first use, never by ``import tidu``. Switch the kernels off with
 ``tidu.accel.enable(False)`` or the environment variable ``TIDU_ACCEL=0``.
@@ -66,8 +67,8 @@ def disabled():
 
 
 def kernels(name: str):
-    """The kernel module ``tidu.accel.<name>`` ('optim', 'pool'), imported on first use, or
-    None when the kernels are not enabled."""
+    """The kernel module ``tidu.accel.<name>`` ('optim', 'pool', 'activation', 'conv'),
+    imported on first use, or None when the kernels are not enabled."""
     if not enabled():
         return None
     mod = _modules.get(name)
