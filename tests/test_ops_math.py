@@ -226,3 +226,16 @@ def test_errors_name_the_op_and_argument():
         tidu.lerp(x, x, "half")
     with pytest.raises(tidu.ShapeError, match="atan2"):
         tidu.atan2(tidu.ones(3), tidu.ones(4))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("axis,keepdims", [(None, False), (None, True), (1, False), ((0, 2), True),
+                                           (-1, False)])
+def test_mean_gives_numpys_bits(dtype, axis, keepdims):
+    """tidu's mean (a sum divided by the count, for float32/float64) is NumPy's mean exactly,
+    dtype included (float16 takes np.mean itself, which sums in float32)."""
+    x = (np.random.default_rng(5).standard_normal((7, 33, 5)) * 100).astype(dtype)
+    got = tidu.Tensor(x).mean(axis=axis, keepdims=keepdims).numpy()
+    want = np.mean(x, axis=axis, keepdims=keepdims)
+    assert got.dtype == want.dtype == dtype
+    np.testing.assert_array_equal(got, want)

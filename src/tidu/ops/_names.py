@@ -46,6 +46,8 @@ def torch_names(fn=None, *, values_indices: str | None = None, unbiased: bool = 
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        if not kwargs and not values_indices:  # positional only: nothing to translate
+            return fn(*args)
         torch_call = "dim" in kwargs
         for t, n in renames.items():
             if t in kwargs:

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import math
+
 from .._shapes import expand_reduced, normalize_axis
 from ..autograd import Function
 from ..backend import xp
 from ._names import torch_names
 from ._vjp import count, unreduce
 from .shape import broadcast_like
+
+_F32, _F64 = xp.dtype(xp.float32), xp.dtype(xp.float64)
+SMALL = 4096
+
+
+def _spread(g, shape: tuple):
+    """A reduction's gradient ``g`` broadcast back to the input's ``shape``: for a small NumPy
+    input a new array (``full``: 1.8 us against ``broadcast_to``'s 6.2 on 209 elements), else
+    a read-only view that costs no memory."""
+    if type(g) is xp.ndarray and math.prod(shape) <= SMALL:
+        return xp.full(shape, g)
+    return xp.broadcast_to(g, shape)
 
 
 class Sum(Function):
@@ -16,7 +30,7 @@ class Sum(Function):
         return x.sum(axis=axis, keepdims=keepdims)
 
     def backward(self, g):
-        return xp.broadcast_to(expand_reduced(g, self.shape, self.axis, self.keepdims), self.shape)
+        return _spread(expand_reduced(g, self.shape, self.axis, self.keepdims), self.shape)
 
     @staticmethod
     def vjp(g, x, axis=None, keepdims=False):
@@ -27,11 +41,15 @@ class Mean(Function):
     def forward(self, x, axis=None, keepdims=False):
         self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
         self.n = x.size if axis is None else _count(x.shape, axis)
+        if type(x) is xp.ndarray and (x.dtype == _F32 or x.dtype == _F64) and self.n:
+            # NumPy's own mean, without the Python layer of np.mean (4.9 -> 1.3 us on 209
+            # elements): the same sum, divided by the same count, the same bits
+            return x.sum(axis=axis, keepdims=keepdims) / self.n
         return x.mean(axis=axis, keepdims=keepdims)
 
     def backward(self, g):
         g = expand_reduced(g, self.shape, self.axis, self.keepdims) / self.n
-        return xp.broadcast_to(g, self.shape)
+        return _spread(g, self.shape)
 
     @staticmethod
     def vjp(g, x, axis=None, keepdims=False):
@@ -99,6 +117,8 @@ def _count(shape, axis) -> int:
 
 
 def _axis(x, axis, op: str):
+    if axis is None:  # all axes: the common call, answered before the import below
+        return None
     from ..tensor import Tensor
 
     ndim = x.ndim if isinstance(x, Tensor) else xp.ndim(x)
