@@ -3,7 +3,7 @@
 NumPy builds the columns with one strided copy through a six-axis view, and scatters their
 gradient back with one strided add per kernel offset; on the MNIST convnet's second layer
 (128 x 13 x 13 x 32, 3 x 3 kernel) the copy took 2.8 ms and the input gradient 10-12 ms,
-where these loops take 1.6 ms and 7.6 ms (one thread of BLAS or two, 2-core Xeon). The
+where these loops take 1.6 ms and 7.6 ms (two BLAS threads, 2-core Xeon). The
 columns are copied values, and the scatter adds each element's contributions in the order
 of the kernel offsets, as NumPy's adds do, so both give the same bits
 (:mod:`tidu.ops._conv_kernels` keeps the NumPy code for everything else).
