@@ -104,22 +104,21 @@ def _patches(x, geo: Geometry):
     return view.transpose(0, 1, *range(2, 2 + nd), *range(3 + nd, 3 + 2 * nd), 2 + nd)
 
 
-def _compiled(x, geo: Geometry, dtype):
-    """The compiled im2col/col2im (:mod:`tidu.accel.conv`) where they apply to the padded
-    array ``x`` (2-D, one group), else None."""
+def _compiled(geo: Geometry):
+    """The compiled im2col/col2im (:mod:`tidu.accel.conv`) when they are on and the
+    convolution is 2-D with one group, else None (each array still asks ``usable``)."""
     if len(geo.out) != 2 or geo.groups != 1:
         return None
-    k = accel.kernels("conv")
-    return k if k is not None and k.usable(x, geo, dtype) else None
+    return accel.kernels("conv")
 
 
 def columns(x, geo: Geometry, dtype):
     """im2col: (G, M, K * Cg) with M = N * out pixels, K = kernel offsets: one strided copy
     (the inner runs are a kernel row's width times Cg long), or one compiled loop."""
-    if len(geo.out) == 2 and geo.groups == 1 and accel.enabled():
+    k = _compiled(geo)
+    if k is not None:
         padded = pad_channels_last(x, geo.pads)
-        k = _compiled(padded, geo, dtype)
-        if k is not None:
+        if k.usable(padded, geo, dtype):
             return k.columns(padded, geo)[None]
     patches = _patches(x, geo)
     cols = xp.empty_like(x, shape=patches.shape, dtype=dtype, order="C")
@@ -300,6 +299,7 @@ def conv_input_grad(gy, w, size: tuple, geo: Geometry):
     lead = (slice(None),) * (2 + len(geo.out))
     per_image = math.prod(geo.out) * math.prod(geo.kernel) * cg * g * dx.itemsize
     wc = w.astype(dtype, copy=False)
+    compiled = _compiled(geo)
     for a, b in _chunks(n, per_image):
         gc = _rows(gy, a, b, g)
         if pad:
@@ -307,9 +307,9 @@ def conv_input_grad(gy, w, size: tuple, geo: Geometry):
         else:
             part = dx[a:b]
             part.fill(0)
-        k = _compiled(part, geo, dtype) if g == 1 else None
-        if k is not None:  # one product for all offsets, then one compiled col2im
-            k.add_columns(xp.matmul(gc[0], wt[0]), geo, part)
+        if compiled is not None and compiled.usable(part, geo, dtype):
+            # one product for all offsets, then one compiled col2im
+            compiled.add_columns(xp.matmul(gc[0], wt[0]), geo, part)
         elif g == 1:  # one product per kernel offset into a contiguous buffer, then its add
             tmp = xp.empty_like(gy, shape=(gc.shape[1], cg), dtype=dtype, order="C")
             for off in _offsets(geo):
