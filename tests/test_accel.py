@@ -235,6 +235,39 @@ def test_relu_backward_kernel_gives_the_numpy_bits(dtype, shape):
     assert np.array_equal(np.signbit(out), np.signbit(ref))  # -0.0 where g < 0 is masked
 
 
+@pytest.mark.parametrize("shape", [(10,), (32, 10), (3, 4, 7)], ids=["1d", "2d", "3d"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_shift_by_max_kernel_gives_the_numpy_bits(dtype, shape):
+    from tidu.accel import activation
+
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal(shape) * 30).astype(dtype)
+    rows = x.reshape(-1, shape[-1])
+    rows[0, 1] = np.nan  # a NaN row: NaN everywhere, as NumPy's maximum gives
+    if rows.shape[0] > 2:
+        rows[1, :] = -np.inf  # every entry -inf: -inf - -inf is NaN in both
+        rows[2, 3] = np.inf
+    assert activation.shift_usable(x, -1) and activation.shift_usable(x, x.ndim - 1)
+    out = activation.shift_by_max(x)
+    with np.errstate(invalid="ignore"):
+        ref = x - x.max(axis=-1, keepdims=True)
+    np.testing.assert_array_equal(out, ref)
+    assert out.dtype == dtype and out.shape == x.shape
+
+
+def test_shift_by_max_steps_aside():
+    """Another axis, a strided view or an integer array take NumPy's expression, same values."""
+    from tidu.accel import activation
+
+    x = np.random.default_rng(4).standard_normal((6, 5)).astype(np.float32)
+    for a, axis in ((x, 0), (x.T, -1), (x[:, ::2], -1), (np.arange(6).reshape(2, 3), -1)):
+        assert not activation.shift_usable(a, axis)
+        np.testing.assert_array_equal(tidu.accel.shift_by_max(a, axis),
+                                      a - a.max(axis=axis, keepdims=True))
+    with tidu.accel.disabled():
+        np.testing.assert_array_equal(tidu.accel.shift_by_max(x), x - x.max(-1, keepdims=True))
+
+
 def test_conv_and_dense_relu_gradients_match_with_and_without_kernels():
     from tidu import nn
 

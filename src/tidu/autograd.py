@@ -254,23 +254,54 @@ def _fresh_grad(t, g, handed) -> None:
     t.grad = Tensor._make(stored, False, None)
 
 
+def _topo_nodes(roots: Sequence) -> list:
+    """The tensors with a recorded node that are reachable from ``roots``, outputs before
+    inputs. Leaves are left out: backward settles them last, once every contribution to
+    their gradient has arrived (fewer tensors to visit than :func:`_topo_order`)."""
+    order, seen = [], set()
+    push, visit = order.append, seen.add
+    stack = [(r, False) for r in roots if r._node is not None]
+    pop, put = stack.pop, stack.append
+    while stack:
+        t, expanded = pop()
+        if expanded:
+            push(t)
+            continue
+        k = id(t)
+        if k in seen:
+            continue
+        visit(k)
+        put((t, True))
+        for p in getattr(t._node, "inputs", ()):
+            if p is not None and p._node is not None and id(p) not in seen:
+                put((p, False))
+    order.reverse()
+    return order
+
+
 def run_backward(roots, grads, retain_graph=False, targets=None):
     """Propagate ``grads`` from ``roots`` back through the graph.
 
     With ``targets`` (a sequence of tensors), return their gradients as arrays and leave every
     ``.grad`` untouched; otherwise accumulate into the ``.grad`` of leaves (and of tensors that
     called ``retain_grad()``).
+
+    The tensors with a node are visited outputs first; each hands its inputs their parts of
+    the gradient. The leaves, met on the way (in that order), are settled at the end.
     """
     pending = {}
+    leaves = {}  # id -> leaf tensor, in the order first reached
     handed = {id(g) for g in grads}  # arrays that must not become a .grad without a copy
     for r, g in zip(roots, grads):
         k = id(r)
         pending[k] = pending[k] + g if k in pending else g
+        if r._node is None:
+            leaves[k] = r
     want = None if targets is None else {id(t) for t in targets}
     found = {}
     take = pending.pop
     nd, array_types, state = _NDARRAY, _ARRAY_TYPES, _State
-    for t in _topo_order(roots):
+    for t in _topo_nodes(roots):
         g = take(id(t), None)
         if g is None:
             continue
@@ -280,10 +311,8 @@ def run_backward(roots, grads, retain_graph=False, targets=None):
         if want is not None:
             if id(t) in want:
                 found[id(t)] = found[id(t)] + g if id(t) in found else g.copy()
-        elif node is None or t._retain:
+        elif t._retain:
             _fresh_grad(t, g, handed)
-        if node is None:
-            continue
         if node._freed:
             raise GradientError(
                 f"trying to backward through the graph a second time (at {node.name}): its "
@@ -314,9 +343,19 @@ def run_backward(roots, grads, retain_graph=False, targets=None):
                 pending[k] = pending[k] + pg
             else:
                 pending[k] = pg
+                if p._node is None:
+                    leaves[k] = p
         if not retain_graph:
             node.__dict__.clear()  # Function._release: saved arrays and links to inputs
             node._freed = True
+    for k, t in leaves.items():
+        g = take(k)
+        if t._hooks:
+            g = run_hooks(t, g)
+        if want is None:
+            _fresh_grad(t, g, handed)
+        elif k in want:
+            found[k] = found[k] + g if k in found else g.copy()
     return found
 
 

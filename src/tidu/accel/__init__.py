@@ -9,9 +9,9 @@ alone stays correct.
 
 The kernels: the optimizer rules of SGD, RMSprop, Adam and AdamW (:mod:`tidu.accel.optim`),
 max pooling over windows that do not overlap (:mod:`tidu.accel.pool`), the rectifier's
-backward (:mod:`tidu.accel.activation`) and a 2-D convolution's im2col and col2im
-(:mod:`tidu.accel.conv`). All are serial: numba's OpenMP threads, left spinning between
-loops, took cores from BLAS and slowed everything else down.
+backward and the max-shift of softmax (:mod:`tidu.accel.activation`), and a 2-D
+convolution's im2col and col2im (:mod:`tidu.accel.conv`). All are serial: numba's OpenMP
+threads, left spinning between loops, took cores from BLAS and slowed everything else down.
 
 numba is imported on the first use, never by ``import tidu``. Switch the kernels off with
 ``tidu.accel.enable(False)`` or the environment variable ``TIDU_ACCEL=0``.
@@ -27,7 +27,8 @@ import contextlib
 import importlib.util
 import os
 
-__all__ = ["available", "enabled", "enable", "disabled", "kernels", "relu_backward", "scalars"]
+__all__ = ["available", "enabled", "enable", "disabled", "kernels", "relu_backward",
+           "shift_by_max", "scalars"]
 
 _wanted = os.environ.get("TIDU_ACCEL", "1").strip().lower() not in ("0", "false", "no", "off")
 _available: bool | None = None  # numba importable: found out on the first question
@@ -89,6 +90,16 @@ def relu_backward(g, y):
     if k is not None and k.usable(g, y):
         return k.relu_backward(g, y)
     return g * (y > 0)
+
+
+def shift_by_max(x, axis=-1):
+    """``x - x.max(axis=axis, keepdims=True)``, the stable shift of softmax and log-sum-exp:
+    one compiled loop along a contiguous last axis (:mod:`tidu.accel.activation`), NumPy
+    otherwise; the same bits."""
+    k = kernels("activation")
+    if k is not None and k.shift_usable(x, axis):
+        return k.shift_by_max(x)
+    return x - x.max(axis=axis, keepdims=True)
 
 
 _scalars: dict = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import accel
 from .._shapes import check_axis, normalize_axis
 from ..autograd import Function
 from ..backend import expit, xp
@@ -100,7 +101,7 @@ class Softmax(Function):
     """exp(x - max) / sum(exp(x - max)) along ``axis``."""
 
     def forward(self, x, axis=-1):
-        e = xp.exp(x - x.max(axis=axis, keepdims=True))
+        e = xp.exp(accel.shift_by_max(x, axis))
         self.out = e / e.sum(axis=axis, keepdims=True)
         self.axis = axis
         return self.out
@@ -119,7 +120,7 @@ class LogSoftmax(Function):
     """x - logsumexp(x) along ``axis``."""
 
     def forward(self, x, axis=-1):
-        z = x - x.max(axis=axis, keepdims=True)
+        z = accel.shift_by_max(x, axis)
         self.out = z - xp.log(xp.exp(z).sum(axis=axis, keepdims=True))
         self.axis = axis
         return self.out

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from .. import backend
+from .. import accel, backend
 from ..autograd import Function
 from ..backend import xp
 from .activation import log_softmax
@@ -30,7 +30,7 @@ class SoftmaxCrossEntropy(Function):
     """
 
     def forward(self, x, t, axis=-1, reduction="none"):
-        z = x - x.max(axis=axis, keepdims=True)
+        z = accel.shift_by_max(x, axis)
         logp = z - xp.log(xp.exp(z).sum(axis=axis, keepdims=True))
         self.logp, self.t, self.axis, self.reduction = logp, t, axis, reduction
         prod = logp * t
