@@ -211,11 +211,14 @@ def _check_root(t, grad):
     return g if g.dtype == t.data.dtype else g.astype(t.data.dtype)
 
 
-def _topo_order(roots: Sequence) -> list:
-    """Tensors reachable from ``roots`` through recorded nodes, outputs before inputs."""
+def _topo_order(roots: Sequence, leaves: bool = True) -> list:
+    """Tensors reachable from ``roots`` through recorded nodes, outputs before inputs.
+
+    With ``leaves=False`` only the tensors that have a node: :func:`run_backward` settles the
+    leaves last, once every contribution to their gradient has arrived (fewer to visit)."""
     order, seen = [], set()
     push, visit = order.append, seen.add
-    stack = [(r, False) for r in roots]
+    stack = [(r, False) for r in roots if leaves or r._node is not None]
     pop, put = stack.pop, stack.append
     while stack:
         t, expanded = pop()
@@ -232,7 +235,7 @@ def _topo_order(roots: Sequence) -> list:
             continue
         put((t, True))
         for p in getattr(node, "inputs", ()):
-            if p is not None and id(p) not in seen:
+            if p is not None and id(p) not in seen and (leaves or p._node is not None):
                 put((p, False))
     order.reverse()
     return order
@@ -252,31 +255,6 @@ def _fresh_grad(t, g, handed) -> None:
         stored = g if flags.owndata and flags.writeable else g.copy()
     handed.add(id(stored))
     t.grad = Tensor._make(stored, False, None)
-
-
-def _topo_nodes(roots: Sequence) -> list:
-    """The tensors with a recorded node that are reachable from ``roots``, outputs before
-    inputs. Leaves are left out: backward settles them last, once every contribution to
-    their gradient has arrived (fewer tensors to visit than :func:`_topo_order`)."""
-    order, seen = [], set()
-    push, visit = order.append, seen.add
-    stack = [(r, False) for r in roots if r._node is not None]
-    pop, put = stack.pop, stack.append
-    while stack:
-        t, expanded = pop()
-        if expanded:
-            push(t)
-            continue
-        k = id(t)
-        if k in seen:
-            continue
-        visit(k)
-        put((t, True))
-        for p in getattr(t._node, "inputs", ()):
-            if p is not None and p._node is not None and id(p) not in seen:
-                put((p, False))
-    order.reverse()
-    return order
 
 
 def run_backward(roots, grads, retain_graph=False, targets=None):
@@ -301,7 +279,7 @@ def run_backward(roots, grads, retain_graph=False, targets=None):
     found = {}
     take = pending.pop
     nd, array_types, state = _NDARRAY, _ARRAY_TYPES, _State
-    for t in _topo_nodes(roots):
+    for t in _topo_order(roots, leaves=False):
         g = take(id(t), None)
         if g is None:
             continue
