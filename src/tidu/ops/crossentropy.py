@@ -54,7 +54,10 @@ class SoftmaxCrossEntropy(Function):
         gx = gt = None
         if self.needs_grad[0]:
             tsum = t.sum(axis=axis, keepdims=True)
-            gx = (xp.exp(logp) * tsum - t) * g
+            gx = xp.exp(logp)  # fresh: the rest in place, the same bits as out of place
+            gx *= tsum
+            gx -= t
+            gx *= g
         if len(self.needs_grad) > 1 and self.needs_grad[1]:
             gt = -logp * g
         return gx, gt
