@@ -6,7 +6,7 @@ returns one gradient per positional input (``None`` where there is none). Gradie
 the broadcast shape of the output: the engine reduces them to each input's shape in one place
 (:func:`tidu._shapes.sum_to`).
 
-The engine walks the graph iteratively in topological order, so depth is limited by memory,
+The engine walks the graph iteratively, newest node first, so depth is limited by memory,
 not by Python's recursion limit, and it frees each node's saved arrays once used unless
 ``retain_graph=True``. With ``create_graph=True`` it uses each Function's ``vjp`` (the
 derivative written in tidu operations) instead of ``backward``, so that gradients can be
@@ -15,6 +15,8 @@ differentiated again.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections.abc import Iterable, Sequence
 
 from . import backend
@@ -46,6 +48,7 @@ _GENERIC = xp.generic
 _NDARRAY = xp.ndarray
 _TRUE1 = (True,)
 _new = object.__new__
+_next_seq = itertools.count(1).__next__  # nodes numbered in creation order (see run_backward)
 
 
 def _narrow(datas, out):
@@ -92,6 +95,7 @@ class Function:
     needs_grad: tuple
     exact_dtype = False  # True: the output dtype is the op's own choice (a cast), never narrowed
     _freed = False  # set by _release once backward has used the node
+    _seq = 0  # creation order, set when recorded (0 once freed: backward then raises)
 
     def forward(self, *args, **kwargs):  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} does not define forward")
@@ -161,6 +165,7 @@ class Function:
             fn.args = args
             fn.kwargs = kwargs
             fn._epoch = _State.epoch
+            fn._seq = _next_seq()
             if _State.anomaly:
                 fn._stack = creation_site()
             t._requires_grad = True
@@ -215,14 +220,11 @@ def _check_root(t, grad):
     return g if g.dtype == t.data.dtype else g.astype(t.data.dtype)
 
 
-def _topo_order(roots: Sequence, leaves: bool = True) -> list:
-    """Tensors reachable from ``roots`` through recorded nodes, outputs before inputs.
-
-    With ``leaves=False`` only the tensors that have a node: :func:`run_backward` settles the
-    leaves last, once every contribution to their gradient has arrived (fewer to visit)."""
+def _topo_order(roots: Sequence) -> list:
+    """Tensors reachable from ``roots`` through recorded nodes, outputs before inputs."""
     order, seen = [], set()
     push, visit = order.append, seen.add
-    stack = [(r, False) for r in roots if leaves or r._node is not None]
+    stack = [(r, False) for r in roots]
     pop, put = stack.pop, stack.append
     while stack:
         t, expanded = pop()
@@ -239,7 +241,7 @@ def _topo_order(roots: Sequence, leaves: bool = True) -> list:
             continue
         put((t, True))
         for p in getattr(node, "inputs", ()):
-            if p is not None and id(p) not in seen and (leaves or p._node is not None):
+            if p is not None and id(p) not in seen:
                 put((p, False))
     order.reverse()
     return order
@@ -268,31 +270,40 @@ def run_backward(roots, grads, retain_graph=False, targets=None):
     ``.grad`` untouched; otherwise accumulate into the ``.grad`` of leaves (and of tensors that
     called ``retain_grad()``).
 
-    The tensors with a node are visited outputs first; each hands its inputs their parts of
-    the gradient. The leaves, met on the way (in that order), are settled at the end.
+    Order: a node is created after the nodes of its inputs, so the tensor whose node is
+    the newest of those still waiting has every contribution to its gradient already (as
+    PyTorch's engine orders its ready queue by sequence number). A heap of the waiting tensors,
+    newest node first, gives that order without a topological sort; only tensors that got a
+    gradient enter it. The leaves, met on the way, are settled at the end.
     """
     pending = {}
     leaves = {}  # id -> leaf tensor, in the order first reached
+    heap = []  # (-node sequence number, id, tensor) of the tensors waiting for backward
+    push, pop = heapq.heappush, heapq.heappop
     handed = {id(g) for g in grads}  # arrays that must not become a .grad without a copy
     for r, g in zip(roots, grads):
         k = id(r)
-        pending[k] = pending[k] + g if k in pending else g
+        if k in pending:
+            pending[k] = pending[k] + g
+            continue
+        pending[k] = g
         if r._node is None:
             leaves[k] = r
+        else:
+            push(heap, (-r._node._seq, k, r))
     want = None if targets is None else {id(t) for t in targets}
     found = {}
     take = pending.pop
     nd, array_types, state = _NDARRAY, _ARRAY_TYPES, _State
-    for t in _topo_order(roots, leaves=False):
-        g = take(id(t), None)
-        if g is None:
-            continue
+    while heap:
+        _, k, t = pop(heap)
+        g = take(k)
         if t._hooks:
             g = run_hooks(t, g)
         node = t._node
         if want is not None:
-            if id(t) in want:
-                found[id(t)] = found[id(t)] + g if id(t) in found else g.copy()
+            if k in want:
+                found[k] = found[k] + g if k in found else g.copy()
         elif t._retain:
             _fresh_grad(t, g, handed)
         if node._freed:
@@ -320,13 +331,16 @@ def run_backward(roots, grads, retain_graph=False, targets=None):
             dt = pg.dtype
             if dt is not d.dtype and dt != d.dtype:
                 pg = pg.astype(d.dtype)
-            k = id(p)
-            if k in pending:
-                pending[k] = pending[k] + pg
+            kp = id(p)
+            if kp in pending:
+                pending[kp] = pending[kp] + pg
             else:
-                pending[k] = pg
-                if p._node is None:
-                    leaves[k] = p
+                pending[kp] = pg
+                pnode = p._node
+                if pnode is None:
+                    leaves[kp] = p
+                else:
+                    push(heap, (-pnode._seq, kp, p))
         if not retain_graph:
             node.__dict__.clear()  # Function._release: saved arrays and links to inputs
             node._freed = True
