@@ -134,8 +134,10 @@ def checked_step(opt, params: list, idx: list, grads: list, rates: list, t: int)
                 xp.add(base, inc, out=w)
             elif sign < 0:
                 xp.subtract(base, inc, out=w)
+            elif base is None:  # a compiled proposal: inc is the new weights, w's dtype
+                w[...] = inc  # (cheaper than np.copyto's argument parsing on small arrays)
             else:
-                xp.copyto(w, inc)  # a compiled proposal: inc is the new weights
+                xp.copyto(w, inc)
 
 
 def _decay(g, w, lr: float, wd: float, decoupled: bool):
@@ -192,7 +194,7 @@ def unchecked_step(opt, params: list, idx: list, grads: list, rates: list, t: in
             if bad is not None:
                 if new:
                     b.swap_in(slots, new)
-                xp.copyto(w, b.tmp)
+                w[...] = b.tmp  # the kernel's output, w's dtype and shape
                 if bad:  # what NumPy's own overflow warning would have said
                     warnings.warn(
                         f"{type(opt).__name__}.step (check_finite=False): the update of "
