@@ -27,8 +27,11 @@ import contextlib
 import importlib.util
 import os
 
+import numpy as np
+
 __all__ = ["available", "enabled", "enable", "disabled", "kernels", "relu_backward",
-           "shift_by_max", "scalars"]
+           "shift_by_max", "log_softmax_dot", "softmax_xent_grad", "bias_relu",
+           "relu_backward_bias", "column_sums", "scalars"]
 
 _wanted = os.environ.get("TIDU_ACCEL", "1").strip().lower() not in ("0", "false", "no", "off")
 _available: bool | None = None  # numba importable: found out on the first question
@@ -70,6 +73,9 @@ def disabled():
 def kernels(name: str):
     """The kernel module ``tidu.accel.<name>`` ('optim', 'pool', 'activation', 'conv'),
     imported on first use, or None when the kernels are not enabled."""
+    mod = _modules.get(name) if _wanted else None  # imported before: numba is there
+    if mod is not None:
+        return mod
     if not enabled():
         return None
     mod = _modules.get(name)
@@ -100,6 +106,60 @@ def shift_by_max(x, axis=-1):
     if k is not None and k.shift_usable(x, axis):
         return k.shift_by_max(x)
     return x - x.max(axis=axis, keepdims=True)
+
+
+def log_softmax_dot(x, t, axis=-1):
+    """``(log_softmax(x), sum(log_softmax(x) * t))`` along a contiguous last axis (the
+    reduced cross-entropy's forward, :mod:`tidu.accel.crossentropy`), the total a Python
+    float; None where NumPy must run. The same bits."""
+    k = kernels("crossentropy")
+    if k is None or not k.usable(x, t, axis):
+        return None
+    return k.log_softmax_dot(kernels("activation").shift_by_max(x), t)
+
+
+def softmax_xent_grad(p, t, g, axis=-1) -> bool:
+    """``p = (p * t.sum(axis, keepdims=True) - t) * g`` in place for the softmax ``p`` and a
+    scalar ``g`` of its dtype (the cross-entropy's backward); False, nothing done, where
+    NumPy must run. The same bits."""
+    k = kernels("crossentropy")
+    if k is None or not k.usable(p, t, axis) or getattr(g, "ndim", 1) != 0 \
+            or g.dtype != p.dtype:
+        return False
+    k.grad(p, t, g[()] if type(g) is np.ndarray else g)
+    return True
+
+
+def bias_relu(y, b, relu: bool) -> bool:
+    """``y += b`` and, with ``relu``, ``max(y, 0)`` in place, in one compiled pass over the
+    rows of ``y`` (:mod:`tidu.accel.affine`); False, nothing done, where NumPy must run."""
+    k = kernels("affine")
+    return (k is not None and type(y) is np.ndarray and y.ndim >= 2 and y.flags.c_contiguous
+            and k.bias_relu(_rows(y), b, relu))
+
+
+def relu_backward_bias(g, y):
+    """``(g * (y > 0), its sum over all axes but the last)`` in one compiled pass, or None
+    where NumPy must run. The same bits."""
+    k = kernels("affine")
+    if k is None or g.ndim < 2 or type(g) is not np.ndarray or not g.flags.c_contiguous \
+            or type(y) is not np.ndarray or not y.flags.c_contiguous:
+        return None
+    out = k.relu_backward_bias(_rows(g), _rows(y))
+    return None if out is None else (out[0].reshape(g.shape), out[1])
+
+
+def column_sums(g):
+    """``g`` summed over all axes but the last, compiled where it applies (None otherwise)."""
+    k = kernels("affine")
+    if k is None or g.ndim < 2 or type(g) is not np.ndarray or not g.flags.c_contiguous:
+        return None
+    return k.column_sums(_rows(g))
+
+
+def _rows(a):
+    """A C-contiguous array as 2-D rows of its last axis (a view)."""
+    return a if a.ndim == 2 else a.reshape(-1, a.shape[-1])
 
 
 _scalars: dict = {}

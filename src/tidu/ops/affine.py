@@ -28,32 +28,41 @@ class Affine(Function):
         if x.ndim == 0 or w.ndim != 2 or x.shape[-1] != w.shape[0]:
             raise ShapeError(f"affine: x of shape {x.shape} and w of shape {w.shape} do not fit "
                              "(w must be (in, out) with in = x's last axis)")
-        y = x @ w
-        if b is not None:
-            if b.dtype == y.dtype:
-                y += b  # y is the product's own fresh array
-            else:
-                y = y + b  # promote as the separate add would
+        y = x @ w  # the product's own fresh array: the rest in place
+        if b is None or b.dtype != y.dtype or not accel.bias_relu(y, b, relu):
+            if b is not None:
+                if b.dtype == y.dtype:
+                    y += b
+                else:
+                    y = y + b  # promote as the separate add would
+            if relu:
+                xp.maximum(y, 0, out=y)
         if relu:
-            xp.maximum(y, 0, out=y)
             self.y = y  # backward's mask is y > 0
         self.x, self.w, self.relu = x, w, relu
         return y
 
     def backward(self, g):
         x, w = self.x, self.w
-        if self.relu:
-            g = accel.relu_backward(g, self.y)
         need = self.needs_grad
+        gb = None
+        if self.relu:
+            both = accel.relu_backward_bias(g, self.y) if len(need) > 2 and need[2] else None
+            if both is None:
+                g = accel.relu_backward(g, self.y)
+            else:
+                g, gb = both  # the mask and the bias gradient in one pass
         gx = g @ w.T if need[0] else None
-        gw = gb = None
+        gw = None
         if len(need) > 1 and need[1]:
             if x.ndim == 2:
                 gw = x.T @ g
             else:
                 gw = x.reshape(-1, w.shape[0]).T @ g.reshape(-1, w.shape[1])
-        if len(need) > 2 and need[2]:
-            gb = g.sum(axis=0) if g.ndim == 2 else g.reshape(-1, w.shape[1]).sum(axis=0)
+        if gb is None and len(need) > 2 and need[2]:
+            gb = accel.column_sums(g)
+            if gb is None:
+                gb = g.sum(axis=0) if g.ndim == 2 else g.reshape(-1, w.shape[1]).sum(axis=0)
         return gx, gw, gb
 
     @staticmethod

@@ -30,21 +30,30 @@ class SoftmaxCrossEntropy(Function):
     """
 
     def forward(self, x, t, axis=-1, reduction="none"):
-        z = accel.shift_by_max(x, axis)
-        logp = z - xp.log(xp.exp(z).sum(axis=axis, keepdims=True))
+        # reduced: one sum over everything (no per-row losses), divided by the row count;
+        # compiled between NumPy's exp and log where it applies (tidu.accel, the same bits)
+        fused = None if reduction == "none" else accel.log_softmax_dot(x, t, axis)
+        if fused is None:
+            z = accel.shift_by_max(x, axis)
+            logp = z - xp.log(xp.exp(z).sum(axis=axis, keepdims=True))
+            prod = logp * t
+            if reduction == "none":
+                total = None
+            else:
+                total, shape = -prod.sum(), prod.shape
+        else:
+            logp, dot = fused
+            total, shape = -logp.dtype.type(dot), logp.shape
         self.logp, self.t, self.axis, self.reduction = logp, t, axis, reduction
-        prod = logp * t
-        if reduction == "none":
+        if total is None:
             return -prod.sum(axis=axis)
-        # reduced: one sum over everything (no per-row losses), divided by the row count
         if reduction == "sum":
             self.n = 1
         else:
-            classes = prod.shape[axis]
-            ax = axis % prod.ndim
-            self.n = prod.size // classes if classes else \
-                math.prod(prod.shape[:ax] + prod.shape[ax + 1:])
-        total = -prod.sum()
+            classes = shape[axis]
+            ax = axis % len(shape)
+            self.n = math.prod(shape) // classes if classes else \
+                math.prod(shape[:ax] + shape[ax + 1:])
         return total / self.n if self.n != 1 else total
 
     def backward(self, g):
@@ -53,11 +62,11 @@ class SoftmaxCrossEntropy(Function):
             (g / self.n if self.n != 1 else g)
         gx = gt = None
         if self.needs_grad[0]:
-            tsum = t.sum(axis=axis, keepdims=True)
             gx = xp.exp(logp)  # fresh: the rest in place, the same bits as out of place
-            gx *= tsum
-            gx -= t
-            gx *= g
+            if not accel.softmax_xent_grad(gx, t, g, axis):
+                gx *= t.sum(axis=axis, keepdims=True)
+                gx -= t
+                gx *= g
         if len(self.needs_grad) > 1 and self.needs_grad[1]:
             gt = -logp * g
         return gx, gt

@@ -50,12 +50,16 @@ class StepBuffers:
     made beside is still in place, so state replaced from outside (loading, moving) gets a
     fresh spare of its shape, dtype and device."""
 
-    __slots__ = ("tmp", "decayed", "pairs")
+    __slots__ = ("tmp", "decayed", "pairs", "kernel_ready")
 
     def __init__(self, w):
         self.tmp = xp.empty_like(w)
         self.decayed = None
         self.pairs: dict = {}
+        # the weights suit a compiled kernel (fixed for this array: buffers are made anew
+        # when a parameter gets another array)
+        self.kernel_ready = (type(w) is _NDARRAY and w.dtype in _KERNEL_DTYPES
+                             and w.flags.c_contiguous)
 
     def spares(self, slots: dict) -> dict:
         """Arrays to write the new state into, one per slot, none of them a current slot."""
@@ -97,7 +101,7 @@ def checked_step(opt, params: list, idx: list, grads: list, rates: list, t: int)
         slots = state[i]
         new = b.spares(slots) if slots else {}
         g, dec = _decay(g, w, lr, wd, decoupled) if wd else (g, 1.0)
-        if kernels is not None:
+        if kernels is not None and b.kernel_ready:
             n = _run_kernel(opt, kernels, g, w, slots, new, b.tmp, lr, t, dec)
             if n is not None:  # b.tmp holds the new weights
                 plans.append((i, g, None, new, 0, b.tmp))
@@ -149,11 +153,11 @@ def _decay(g, w, lr: float, wd: float, decoupled: bool):
 def _run_kernel(opt, kernels, g, w, slots: dict, new: dict, out, lr, t, dec):
     """Run the rule's compiled kernel (:mod:`tidu.accel`): the count of non-finite values it
     wrote, or None where there is no kernel for these arrays (the NumPy rule runs then).
-    Kernels take C-contiguous NumPy arrays of one float dtype and one shape; ``out`` (the
-    scratch, made beside ``w``) is one whenever ``w`` is."""
+    Kernels take C-contiguous NumPy arrays of one float dtype and one shape; ``w`` is one
+    (``StepBuffers.kernel_ready``), and so is ``out``, the scratch made beside it."""
     dt = w.dtype
-    if (dt not in _KERNEL_DTYPES or type(w) is not _NDARRAY or not w.flags.c_contiguous
-            or type(g) is not _NDARRAY or g.dtype != dt or g.shape != w.shape
+    gt = g.dtype
+    if (type(g) is not _NDARRAY or (gt is not dt and gt != dt) or g.shape != w.shape
             or not g.flags.c_contiguous):
         return None
     for k, a in slots.items():  # loaded or moved state may be anything
@@ -185,10 +189,10 @@ def unchecked_step(opt, params: list, idx: list, grads: list, rates: list, t: in
         w = params[i].data
         slots = state[i]
         g, dec = _decay(g, w, lr, wd, decoupled) if wd else (g, 1.0)
-        if kernels is not None:
+        b = opt._buffers[i] or buffers(opt, i, w) if kernels is not None else None
+        if b is not None and b.kernel_ready:
             # proposed into the spares and scratch, then swapped in: a kernel writing over
             # its own inputs would run element by element (the compiler must assume overlap)
-            b = opt._buffers[i] or buffers(opt, i, w)
             new = b.spares(slots) if slots else {}
             bad = _run_kernel(opt, kernels, g, w, slots, new, b.tmp, lr, t, dec)
             if bad is not None:

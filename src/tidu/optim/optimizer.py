@@ -283,16 +283,19 @@ class Optimizer(ParamGroupsMixin, StateDictMixin):
         params = self._require_built()
         # frozen parameters (requires_grad False, e.g. layer.trainable = False) are skipped:
         # neither they nor their slots change, even if they hold a stale gradient
-        idx = [i for i, p in enumerate(params) if p.grad is not None and p._requires_grad]
+        seen, idx, grads = self._seen, [], []
+        for i, p in enumerate(params):
+            gt = p.grad
+            if gt is None or not p._requires_grad:
+                continue
+            if seen[i] is not p.data:  # moved, cast or replaced since the last step
+                self._follow(i)
+            idx.append(i)
+            grads.append(gt.data)
         if not idx:
             raise ValueError(f"{type(self).__name__}.step: none of the {len(params)} "
                              "parameters has a gradient (frozen ones are skipped); call "
                              "loss.backward() before step()")
-        seen = self._seen
-        for i in idx:  # one identity test each: a parameter moved since the last step?
-            if seen[i] is not params[i].data:
-                self._follow(i)
-        grads = [params[i].grad.data for i in idx]
         if self.clipnorm is not None:
             grads = [clip_mod.clip_by_norm(g, self.clipnorm) for g in grads]
         elif self.global_clipnorm is not None:

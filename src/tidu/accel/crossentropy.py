@@ -1,0 +1,69 @@
+"""The softmax cross-entropy's passes between NumPy's exp and log, compiled (numba).
+
+Forward, along a contiguous last axis of ``c`` classes: ``z = x - max(x)``
+(:mod:`tidu.accel.activation`), ``e = exp(z)`` and ``log`` of its row sums stay NumPy's (a
+compiled exp rounds differently); the row sums, ``logp = z - log(s)``, ``logp * t`` and its
+total are one loop each here. Backward: ``(exp(logp) * t.sum(row) - t) * g`` in place, one
+loop after NumPy's exp. Sums follow NumPy's order (:mod:`tidu.accel.reduce`), so every value
+is NumPy's bit for bit.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from .reduce import pairwise, row_sums
+
+_jit = numba.njit(nogil=True, error_model="numpy", cache=True)
+
+
+@_jit
+def _logp_dot(z, ls, t, prod):
+    """``z -= ls`` per row (z becomes log-probabilities); the total of ``z * t``."""
+    r, c = z.shape
+    for i in range(r):
+        s = ls[i]
+        for j in range(c):
+            v = z[i, j] - s
+            z[i, j] = v
+            prod[i, j] = v * t[i, j]
+    f = prod.reshape(-1)
+    return f.dtype.type(0) + pairwise(f, 0, f.size)
+
+
+@_jit
+def _grad(p, t, g):
+    """``p = (p * t.sum(row) - t) * g`` in place, ``p`` the softmax."""
+    r, c = p.shape
+    tf = t.reshape(-1)
+    zero = tf.dtype.type(0)
+    for i in range(r):
+        ts = zero + pairwise(tf, i * c, c)
+        for j in range(c):
+            p[i, j] = (p[i, j] * ts - t[i, j]) * g
+
+
+def usable(x, t, axis) -> bool:
+    """C-contiguous NumPy float arrays of one dtype and shape, not empty, classes last."""
+    return (type(x) is np.ndarray and type(t) is np.ndarray and x.dtype == t.dtype
+            and x.dtype in (np.float32, np.float64) and x.shape == t.shape and x.ndim >= 1
+            and (axis == -1 or axis == x.ndim - 1) and x.size > 0
+            and x.flags.c_contiguous and t.flags.c_contiguous)
+
+
+def log_softmax_dot(z, t):
+    """For ``z`` shifted by its row maxima: ``(logp, sum(logp * t))``, ``logp`` written over
+    ``z`` (which must be fresh)."""
+    c = z.shape[-1]
+    z2, t2 = z.reshape(-1, c), t.reshape(-1, c)
+    s = np.empty(z2.shape[0], z.dtype)
+    row_sums(np.exp(z2), s)
+    ls = np.log(s)
+    return z, _logp_dot(z2, ls, t2, np.empty_like(z2))
+
+
+def grad(p, t, g) -> None:
+    """``p = (p * t.sum(-1, keepdims=True) - t) * g`` in place, ``g`` a scalar of p's dtype."""
+    c = p.shape[-1]
+    _grad(p.reshape(-1, c), t.reshape(-1, c), g)
