@@ -115,7 +115,7 @@ def log_softmax_dot(x, t, axis=-1):
     k = kernels("crossentropy")
     if k is None or not k.usable(x, t, axis):
         return None
-    return k.log_softmax_dot(kernels("activation").shift_by_max(x), t)
+    return k.log_softmax_dot(x, t)
 
 
 def softmax_xent_grad(p, t, g, axis=-1) -> bool:
@@ -134,32 +134,20 @@ def bias_relu(y, b, relu: bool) -> bool:
     """``y += b`` and, with ``relu``, ``max(y, 0)`` in place, in one compiled pass over the
     rows of ``y`` (:mod:`tidu.accel.affine`); False, nothing done, where NumPy must run."""
     k = kernels("affine")
-    return (k is not None and type(y) is np.ndarray and y.ndim >= 2 and y.flags.c_contiguous
-            and k.bias_relu(_rows(y), b, relu))
+    return k is not None and k.bias_relu(y, b, relu)
 
 
 def relu_backward_bias(g, y):
     """``(g * (y > 0), its sum over all axes but the last)`` in one compiled pass, or None
     where NumPy must run. The same bits."""
     k = kernels("affine")
-    if k is None or g.ndim < 2 or type(g) is not np.ndarray or not g.flags.c_contiguous \
-            or type(y) is not np.ndarray or not y.flags.c_contiguous:
-        return None
-    out = k.relu_backward_bias(_rows(g), _rows(y))
-    return None if out is None else (out[0].reshape(g.shape), out[1])
+    return None if k is None else k.relu_backward_bias(g, y)
 
 
 def column_sums(g):
     """``g`` summed over all axes but the last, compiled where it applies (None otherwise)."""
     k = kernels("affine")
-    if k is None or g.ndim < 2 or type(g) is not np.ndarray or not g.flags.c_contiguous:
-        return None
-    return k.column_sums(_rows(g))
-
-
-def _rows(a):
-    """A C-contiguous array as 2-D rows of its last axis (a view)."""
-    return a if a.ndim == 2 else a.reshape(-1, a.shape[-1])
+    return None if k is None else k.column_sums(g)
 
 
 _scalars: dict = {}

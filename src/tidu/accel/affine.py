@@ -51,34 +51,42 @@ def _colsum(g, gb):
             gb[j] += g[i, j]
 
 
-def _plain(*arrays) -> bool:
-    a0 = arrays[0]
-    return all(type(a) is np.ndarray and a.dtype == a0.dtype and a.flags.c_contiguous
-               for a in arrays) and a0.dtype in (np.float32, np.float64)
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_ND = np.ndarray
+
+
+def _rows(a):
+    """A C-contiguous array of two or more axes as 2-D rows of its last axis (a view)."""
+    return a if a.ndim == 2 else a.reshape(-1, a.shape[-1])
 
 
 def bias_relu(y, b, relu: bool) -> bool:
-    """``y += b`` then, with ``relu``, ``max(y, 0)``, in place on a 2-D ``y``; False (nothing
-    done) where the arrays do not suit the loop."""
-    if not (_plain(y, b) and y.ndim == 2 and b.shape == (y.shape[1],)):
+    """``y += b`` then, with ``relu``, ``max(y, 0)``, in place on ``y`` (two or more axes,
+    ``b`` along the last); False (nothing done) where the arrays do not suit the loop."""
+    if (type(y) is not _ND or type(b) is not _ND or y.ndim < 2 or y.dtype not in _FLOATS
+            or b.dtype != y.dtype or b.shape != y.shape[-1:] or not y.flags.c_contiguous
+            or not b.flags.c_contiguous):
         return False
-    _bias_relu(y, b, relu)
+    _bias_relu(_rows(y), b, relu)
     return True
 
 
 def relu_backward_bias(g, y):
-    """``(g * (y > 0), that summed over rows)`` for 2-D ``g`` and ``y``, or None."""
-    if not (_plain(g, y) and g.ndim == 2 and g.shape == y.shape and g.shape[1] > 1):
+    """``(g * (y > 0), that summed over all axes but the last)``, or None."""
+    if (type(g) is not _ND or type(y) is not _ND or g.ndim < 2 or g.dtype not in _FLOATS
+            or y.dtype != g.dtype or g.shape != y.shape or g.shape[-1] < 2
+            or not g.flags.c_contiguous or not y.flags.c_contiguous):
         return None
-    out, gb = np.empty_like(g), np.empty(g.shape[1], g.dtype)
-    _relu_mask_colsum(g, y, out, gb)
+    out, gb = np.empty_like(g), np.empty(g.shape[-1], g.dtype)
+    _relu_mask_colsum(_rows(g), _rows(y), _rows(out), gb)
     return out, gb
 
 
 def column_sums(g):
-    """``g.sum(axis=0)`` for a 2-D ``g``, or None."""
-    if not (_plain(g) and g.ndim == 2 and g.shape[1] > 1):
+    """``g`` summed over all axes but the last, or None."""
+    if (type(g) is not _ND or g.ndim < 2 or g.dtype not in _FLOATS or g.shape[-1] < 2
+            or not g.flags.c_contiguous):
         return None
-    gb = np.empty(g.shape[1], g.dtype)
-    _colsum(g, gb)
+    gb = np.empty(g.shape[-1], g.dtype)
+    _colsum(_rows(g), gb)
     return gb

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from .activation import _shift_rows
 from .reduce import pairwise, row_sums
 
 _jit = numba.njit(nogil=True, error_model="numpy", cache=True)
@@ -44,23 +45,28 @@ def _grad(p, t, g):
             p[i, j] = (p[i, j] * ts - t[i, j]) * g
 
 
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_ND = np.ndarray
+
+
 def usable(x, t, axis) -> bool:
     """C-contiguous NumPy float arrays of one dtype and shape, not empty, classes last."""
-    return (type(x) is np.ndarray and type(t) is np.ndarray and x.dtype == t.dtype
-            and x.dtype in (np.float32, np.float64) and x.shape == t.shape and x.ndim >= 1
-            and (axis == -1 or axis == x.ndim - 1) and x.size > 0
-            and x.flags.c_contiguous and t.flags.c_contiguous)
+    return (type(x) is _ND and type(t) is _ND and x.dtype in _FLOATS and t.dtype == x.dtype
+            and x.shape == t.shape and x.ndim >= 1 and (axis == -1 or axis == x.ndim - 1)
+            and x.size > 0 and x.flags.c_contiguous and t.flags.c_contiguous)
 
 
-def log_softmax_dot(z, t):
-    """For ``z`` shifted by its row maxima: ``(logp, sum(logp * t))``, ``logp`` written over
-    ``z`` (which must be fresh)."""
-    c = z.shape[-1]
-    z2, t2 = z.reshape(-1, c), t.reshape(-1, c)
-    s = np.empty(z2.shape[0], z.dtype)
-    row_sums(np.exp(z2), s)
-    ls = np.log(s)
-    return z, _logp_dot(z2, ls, t2, np.empty_like(z2))
+def log_softmax_dot(x, t):
+    """``(logp, sum(logp * t))`` for ``logp = log_softmax(x)`` along the last axis (a new
+    array; the total a Python float)."""
+    c = x.shape[-1]
+    x2, t2 = x.reshape(-1, c), t.reshape(-1, c)
+    z = np.empty_like(x2)
+    _shift_rows(x2, z)
+    s = np.empty(z.shape[0], z.dtype)
+    row_sums(np.exp(z), s)
+    dot = _logp_dot(z, np.log(s), t2, np.empty_like(z))
+    return z.reshape(x.shape), dot
 
 
 def grad(p, t, g) -> None:
