@@ -91,6 +91,9 @@ def test_dense_loops_give_the_numpy_bits():
             same_bits(d, mask)
             same_bits(gb, mask.sum(axis=0))
             same_bits(tidu.accel.column_sums(g), g.sum(axis=0))
+            got = x.copy()
+            tidu.accel.relu_(got)
+            same_bits(got, np.maximum(x, 0))
     g3 = np.random.default_rng(2).standard_normal((4, 5, 6)).astype(np.float32)
     same_bits(tidu.accel.column_sums(g3), g3.reshape(-1, 6).sum(axis=0))
 

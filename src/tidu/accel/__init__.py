@@ -8,10 +8,13 @@ dtype; no fast-math), so results do not depend on whether numba is installed, an
 alone stays correct.
 
 The kernels: the optimizer rules of SGD, RMSprop, Adam and AdamW (:mod:`tidu.accel.optim`),
-max pooling over windows that do not overlap (:mod:`tidu.accel.pool`), the rectifier's
-backward and the max-shift of softmax (:mod:`tidu.accel.activation`), and a 2-D
-convolution's im2col and col2im (:mod:`tidu.accel.conv`). All are serial: numba's OpenMP
-threads, left spinning between loops, took cores from BLAS and slowed everything else down.
+max pooling over windows that do not overlap (:mod:`tidu.accel.pool`), the rectifier
+in place and its backward and the max-shift of softmax (:mod:`tidu.accel.activation`), a 2-D
+convolution's im2col and col2im (:mod:`tidu.accel.conv`), the dense layer's bias, rectifier
+and bias gradient (:mod:`tidu.accel.affine`), and the reduced softmax cross-entropy's
+passes between NumPy's exp and log (:mod:`tidu.accel.crossentropy`), which sum in NumPy's
+order (:mod:`tidu.accel.reduce`). All are serial: numba's OpenMP threads, left spinning
+between loops, took cores from BLAS and slowed everything else down.
 
 numba is imported on the first use, never by ``import tidu``. Switch the kernels off with
 ``tidu.accel.enable(False)`` or the environment variable ``TIDU_ACCEL=0``.
@@ -29,9 +32,11 @@ import os
 
 import numpy as np
 
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
 __all__ = ["available", "enabled", "enable", "disabled", "kernels", "relu_backward",
            "shift_by_max", "log_softmax_dot", "softmax_xent_grad", "bias_relu",
-           "relu_backward_bias", "column_sums", "scalars"]
+           "relu_backward_bias", "column_sums", "relu_", "scalars"]
 
 _wanted = os.environ.get("TIDU_ACCEL", "1").strip().lower() not in ("0", "false", "no", "off")
 _available: bool | None = None  # numba importable: found out on the first question
@@ -96,6 +101,16 @@ def relu_backward(g, y):
     if k is not None and k.usable(g, y):
         return k.relu_backward(g, y)
     return g * (y > 0)
+
+
+def relu_(y) -> None:
+    """``max(y, 0)`` in place: one compiled loop (:mod:`tidu.accel.activation`) on a
+    C-contiguous float array, NumPy's ``maximum`` otherwise; the same bits."""
+    k = kernels("activation")
+    if k is not None and type(y) is np.ndarray and y.dtype in _FLOATS and y.flags.c_contiguous:
+        k.relu_(y)
+    else:
+        np.maximum(y, 0, out=y)
 
 
 def shift_by_max(x, axis=-1):

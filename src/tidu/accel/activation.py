@@ -1,7 +1,9 @@
-"""Two activation loops compiled (numba), each giving NumPy's bits:
+"""Activation loops compiled (numba), each giving NumPy's bits:
 
 - the rectifier's backward ``g * (y > 0)``, without the boolean mask NumPy builds first
   (a multiply by 1 or 0, as NumPy's);
+- the rectifier in place, ``max(y, 0)``, on a convolution's output (NumPy's ``maximum``
+  against a scalar took 1.1 ms on conv1's (128, 26, 26, 32) output, this loop 0.65);
 - the shift of softmax, log-softmax and the cross-entropy from logits, ``x - max(x)`` along
   the last axis: NumPy's maximum over a short last axis (10 classes) costs several
   microseconds per call; a maximum is exact and so is one subtraction, hence the same bits.
@@ -34,6 +36,20 @@ def relu_backward(g, y):
     out = np.empty_like(g)
     _relu_backward(g, y, out)
     return out
+
+
+@_jit
+def _relu(y):
+    zero = y.dtype.type(0)
+    for i in range(y.size):
+        v = y[i]
+        if not (v > 0 or v != v):  # NumPy's maximum(v, 0): NaN stays, -0 becomes 0
+            y[i] = zero
+
+
+def relu_(y) -> None:
+    """``max(y, 0)`` in place (a C-contiguous float array)."""
+    _relu(y.reshape(-1))
 
 
 @_jit

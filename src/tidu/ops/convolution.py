@@ -160,7 +160,7 @@ class ConvReLU(Conv):
 
     def forward(self, x, w, b, cfg: Config, out=None):
         y = super().forward(x, w, b, cfg, out)
-        xp.maximum(y, 0, out=y)
+        accel.relu_(y)
         self.y = y
         return y
 
