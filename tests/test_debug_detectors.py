@@ -249,3 +249,23 @@ def test_warnings_can_be_filtered_by_kind():
         warnings.simplefilter("error")
         warnings.simplefilter("ignore", FromLogitsWarning)
         L.BinaryCrossentropy(from_logits=True)((z > 0).astype(np.float32), tidu.tensor(p))
+
+
+def test_a_loss_object_judges_its_first_calls_only():
+    """The from-logits check reads every prediction; a loss object runs it on its first
+    JUDGED_CALLS calls (the mistake is the model's, visible from the first batch), not on
+    every training step."""
+    z, p = probs(c=5)
+    y = np.eye(5, dtype=np.float32)[np.arange(64) % 5]
+    for cls, target in ((L.CategoricalCrossentropy, y),
+                        (L.SparseCategoricalCrossentropy, np.arange(64) % 5)):
+        loss = cls(from_logits=True)
+        for _ in range(loss.JUDGED_CALLS):
+            quiet(lambda f=loss, t=target: f(t, tidu.tensor(z)))
+        quiet(lambda f=loss, t=target: f(t, tidu.tensor(p)))  # judged no more
+        with pytest.warns(FromLogitsWarning):  # a new object judges again
+            cls(from_logits=True)(target, tidu.tensor(p))
+        with pytest.warns(FromLogitsWarning):  # the functional form judges every call
+            fn = (L.categorical_crossentropy if cls is L.CategoricalCrossentropy
+                  else L.sparse_categorical_crossentropy)
+            fn(target, tidu.tensor(p), from_logits=True)

@@ -7,7 +7,8 @@
 * **Mistake detectors**, on by default as warnings (:class:`TiduWarning` subclasses), errors
   inside :func:`strict`: a vector broadcast against a row or column into a square matrix
   (Text A's ``(m,)`` labels against ``(1, m)`` predictions), probabilities passed to a
-  ``from_logits=True`` loss or logits to a probability loss, all-constant weights (Text C's
+  ``from_logits=True`` loss or logits to a probability loss (judged on a loss object's
+  first ``Loss.JUDGED_CALLS`` calls, and on every functional call), all-constant weights (Text C's
   symmetry), a loss that keeps growing (:class:`WatchLoss`, :class:`LossWatcher`), dropout
   still on while evaluating under ``tidu.no_grad()``.
 * :func:`watch`: kept for older code; the operation-level detector is on by default.

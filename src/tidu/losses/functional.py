@@ -130,23 +130,26 @@ def _softplus(x: Tensor) -> Tensor:
 
 
 def _crossentropy(y_pred: Tensor, t, from_logits: bool, axis: int, name: str,
-                  reduction: str = "none") -> Tensor:
+                  reduction: str = "none", judge: bool = True) -> Tensor:
     """-sum(t * log p) along ``axis``, p the class probabilities (finite everywhere), then
     reduced: 'none', 'sum' or 'mean' (the reductions of :class:`tidu.losses.Loss`).
 
     From logits (given, or traced back through a softmax) it is one fused node
     (:class:`~tidu.ops.crossentropy.SoftmaxCrossEntropy`); symbolic graphs keep the
-    separate ops that :mod:`tidu.compile` rewrites.
+    separate ops that :mod:`tidu.compile` rewrites. ``judge``: run tidu.debug's check that
+    the predictions are what ``from_logits`` says (see ``Loss._judging``).
     """
     if reduction not in REDUCTIONS:
         raise ValueError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
     if from_logits:
-        _warn_if_probabilities(y_pred, Softmax, name, axis)
+        if judge:
+            _warn_if_probabilities(y_pred, Softmax, name, axis)
         logits = y_pred
     else:
         logits = fused_logits(y_pred, Softmax, axis)
         if logits is None:
-            check_from_logits(y_pred, False, name, axis=axis)
+            if judge:
+                check_from_logits(y_pred, False, name, axis=axis)
             # Keras: rescale to sum 1, clip away from 0 and 1, take the log.
             total = ops.clip(y_pred.sum(axis=axis, keepdims=True), EPSILON, None)
             logp = ops.log(ops.clip(y_pred / total, EPSILON, 1 - EPSILON))
@@ -300,6 +303,12 @@ def categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
     Returns:
         One loss per sample: ``y_pred``'s shape without ``axis`` (a scalar when reduced).
     """
+    return _categorical(y_true, y_pred, from_logits, axis, label_smoothing, reduction, True)
+
+
+def _categorical(y_true, y_pred, from_logits: bool, axis: int, label_smoothing: float,
+                 reduction: str, judge: bool) -> Tensor:
+    """:func:`categorical_crossentropy`; ``judge`` as in :func:`_crossentropy`."""
     name = "categorical_crossentropy"
     y_pred = as_pred(y_pred, name)
     _class_axis(y_pred, name)
@@ -316,7 +325,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
         )
     if _smoothing(label_smoothing, name):
         t = t * (1.0 - label_smoothing) + label_smoothing / y_pred.shape[ax]
-    return _crossentropy(y_pred, t, from_logits, ax, name, reduction)
+    return _crossentropy(y_pred, t, from_logits, ax, name, reduction, judge)
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
@@ -343,6 +352,12 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
     >>> round(float(tidu.losses.sparse_categorical_crossentropy([0], p)[0]), 4)
     0.6931
     """
+    return _sparse_categorical(y_true, y_pred, from_logits, ignore_class, reduction, True)
+
+
+def _sparse_categorical(y_true, y_pred, from_logits: bool, ignore_class, reduction: str,
+                        judge: bool) -> Tensor:
+    """:func:`sparse_categorical_crossentropy`; ``judge`` as in :func:`_crossentropy`."""
     name = "sparse_categorical_crossentropy"
     y_pred = as_pred(y_pred, name)
     _class_axis(y_pred, name)
@@ -356,9 +371,9 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
     classes = lib.arange(y_pred.shape[-1])
     onehot = (labels[..., None] == classes).astype(y_pred.dtype)
     if valid is not None:
-        loss = _crossentropy(y_pred, onehot, from_logits, y_pred.ndim - 1, name)
+        loss = _crossentropy(y_pred, onehot, from_logits, y_pred.ndim - 1, name, judge=judge)
         return _reduced(ops.where(valid, loss, 0.0), reduction)
-    return _crossentropy(y_pred, onehot, from_logits, y_pred.ndim - 1, name, reduction)
+    return _crossentropy(y_pred, onehot, from_logits, y_pred.ndim - 1, name, reduction, judge)
 
 
 def huber(y_true, y_pred, delta: float = 1.0) -> Tensor:

@@ -65,6 +65,22 @@ class Loss:
             return values.sum()
         return values.mean()
 
+    JUDGED_CALLS = 8
+    """Calls of a loss object that run tidu.debug's checks of the predictions' values."""
+    _judged = 0
+
+    def _judging(self) -> bool:
+        """Whether this call checks the predictions' values (tidu.debug: probabilities given
+        to a loss told ``from_logits=True``, or logits to one told False). The first
+        ``JUDGED_CALLS`` calls of each loss object do; later ones skip the check (a pass over
+        the predictions each step): the mistake comes from the model's last layer and shows
+        on its first batches."""
+        n = self._judged
+        if n >= self.JUDGED_CALLS:
+            return False
+        self._judged = n + 1
+        return True
+
     def call_reduced(self, y_true, y_pred) -> Tensor | None:
         """The reduced loss computed in one go, or None (then ``call`` and the reduction run).
 
@@ -216,9 +232,8 @@ class CategoricalCrossentropy(_Smoothed):
         reduction = self._fusable(CategoricalCrossentropy, y_pred)
         if reduction is None:
             return None
-        return F.categorical_crossentropy(y_true, y_pred, self.from_logits, self.axis,
-                                          label_smoothing=self.label_smoothing,
-                                          reduction=reduction)
+        return F._categorical(y_true, y_pred, self.from_logits, self.axis,
+                              self.label_smoothing, reduction, self._judging())
 
     def get_config(self) -> dict:
         return {**super().get_config(), "axis": self.axis}
@@ -248,8 +263,8 @@ class SparseCategoricalCrossentropy(_FromLogits):
         reduction = self._fusable(SparseCategoricalCrossentropy, y_pred)
         if reduction is None or self.ignore_class is not None:
             return None
-        return F.sparse_categorical_crossentropy(y_true, y_pred, from_logits=self.from_logits,
-                                                 reduction=reduction)
+        return F._sparse_categorical(y_true, y_pred, self.from_logits, None, reduction,
+                                     self._judging())
 
     def mask_weights(self, y_true, values: Tensor):
         if self.ignore_class is None:
