@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import types
 import warnings
 
 from .. import accel, backend
@@ -29,6 +30,7 @@ xp = backend.xp
 _NDARRAY = backend.xp.ndarray
 _KERNEL_DTYPES = (xp.dtype(xp.float32), xp.dtype(xp.float64))
 _QUIET = contextlib.nullcontext()
+_NO_SLOTS = types.MappingProxyType({})  # a stateless rule's spares: read-only, none to write
 _vdot = xp.vdot  # flattens: one BLAS dot over all the elements
 
 
@@ -84,27 +86,30 @@ def buffers(opt, i: int, w) -> StepBuffers:
     return b
 
 
-def checked_step(opt, params: list, idx: list, grads: list, rates: list, t: int) -> None:
+def checked_step(opt, params: list, idx: list, grads: list, rates: list, t: int) -> bool:
     """Propose, check and commit one step (see the module docstring); raise
     :class:`NonFiniteUpdateError` with nothing changed when the result would not be finite.
 
     A rule with a compiled kernel (:mod:`tidu.accel`) proposes in one pass and counts the
-    non-finite values as it writes them; the others run their NumPy ``_increment``."""
+    non-finite values as it writes them; the others run their NumPy ``_increment``.
+    Returns whether every parameter took the compiled proposal (see :class:`CompiledPlan`)."""
     state, group_of, increment = opt._state, opt._group_of, opt._increment
-    decoupled = opt.decoupled_weight_decay
+    decoupled, bufs = opt.decoupled_weight_decay, opt._buffers
     kernels = accel.kernels("optim") if opt._fused is not None else None
-    plans, rest, bad = [], [], 0
+    compiled, rest, plans, bad = [], [], [], 0
     for i, g in zip(idx, grads):
         lr, wd = rates[group_of[i]]
         w = params[i].data
-        b = opt._buffers[i] or buffers(opt, i, w)
+        b = bufs[i] or buffers(opt, i, w)
         slots = state[i]
-        new = b.spares(slots) if slots else {}
-        g, dec = _decay(g, w, lr, wd, decoupled) if wd else (g, 1.0)
+        new = b.spares(slots) if slots else _NO_SLOTS
+        dec = 1.0
+        if wd:
+            g, dec = _decay(g, w, lr, wd, decoupled)
         if kernels is not None and b.kernel_ready:
             n = _run_kernel(opt, kernels, g, w, slots, new, b.tmp, lr, t, dec)
             if n is not None:  # b.tmp holds the new weights
-                plans.append((i, g, None, new, 0, b.tmp))
+                compiled.append((i, g, w, b, slots, new))
                 bad += n
                 continue
         rest.append((i, g, w, b, slots, new, lr, dec))
@@ -128,20 +133,71 @@ def checked_step(opt, params: list, idx: list, grads: list, rates: list, t: int)
             # the bound |base| + |inc| < largest float holds in one dtype only
             exact = exact or inc.dtype != w.dtype
         if not math.isfinite(total) or exact:
+            for i, g, _, b, _, new in compiled:
+                _verify(opt, params, state, (i, g, None, new, 0, b.tmp))
             for plan in plans:
                 _verify(opt, params, state, plan)
+        for _, _, w, b, slots, new in compiled:  # the kernel's output: w's dtype and shape
+            if new:
+                b.swap_in(slots, new)
+            w[...] = b.tmp  # (cheaper than np.copyto's argument parsing on small arrays)
         for i, _, base, new, sign, inc in plans:
             if new:
-                opt._buffers[i].swap_in(state[i], new)
+                bufs[i].swap_in(state[i], new)
             w = params[i].data
             if sign > 0:
                 xp.add(base, inc, out=w)
             elif sign < 0:
                 xp.subtract(base, inc, out=w)
-            elif base is None:  # a compiled proposal: inc is the new weights, w's dtype
-                w[...] = inc  # (cheaper than np.copyto's argument parsing on small arrays)
             else:
                 xp.copyto(w, inc)
+    return not rest
+
+
+class CompiledPlan:
+    """The checked step of a model whose every parameter takes a compiled proposal, set up
+    once: after such a step, the next ones check that each parameter still has its array,
+    buffers and state and a gradient the kernel takes, run the kernels and commit, without
+    the general path's bookkeeping (measured: about 20 of the 35 us a plain SGD step over
+    four small parameters took in a training loop). Anything else (a missing gradient, a
+    moved array, weight decay, a non-finite value) returns False with nothing changed, and
+    the general path runs the step and reports."""
+
+    __slots__ = ("params", "entries")
+
+    def __init__(self, opt, params: list):
+        self.params = params
+        self.entries = [(i, p, p.data, opt._buffers[i], opt._state[i], opt._group_of[i])
+                        for i, p in enumerate(params)]
+
+    def step(self, opt, rates: list, t: int) -> bool:
+        """One step, or False where the plan no longer applies (nothing changed then)."""
+        kernels = accel.kernels("optim")
+        if kernels is None:
+            return False
+        bufs, state = opt._buffers, opt._state
+        done, bad = [], 0
+        for i, p, w, b, slots, group in self.entries:
+            gt = p.grad
+            if (gt is None or p.data is not w or bufs[i] is not b or state[i] is not slots
+                    or not p._requires_grad):
+                return False
+            lr, wd = rates[group]
+            if wd:
+                return False
+            new = b.spares(slots) if slots else _NO_SLOTS
+            n = _run_kernel(opt, kernels, gt.data, w, slots, new, b.tmp, lr, t, 1.0)
+            if n is None:
+                return False
+            bad += n
+            done.append((w, b, slots, new))
+        if bad:  # the general path finds the parameter and raises
+            return False
+        for w, b, slots, new in done:
+            if new:
+                b.swap_in(slots, new)
+            w[...] = b.tmp
+        return True
 
 
 def _decay(g, w, lr: float, wd: float, decoupled: bool):

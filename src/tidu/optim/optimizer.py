@@ -281,6 +281,15 @@ class Optimizer(ParamGroupsMixin, StateDictMixin):
             with enable_grad():
                 loss = closure()
         params = self._require_built()
+        plan = self._plan
+        plain = (self.check_finite and self.clipnorm is None and self.global_clipnorm is None
+                 and self.clipvalue is None)
+        if plan is not None and plan.params is params and plain:
+            t = self._iterations + 1
+            if plan.step(self, self._group_rates(), t):
+                self._stamp(range(len(params)))
+                self._iterations = t
+                return loss
         # frozen parameters (requires_grad False, e.g. layer.trainable = False) are skipped:
         # neither they nor their slots change, even if they hold a stale gradient
         seen, idx, grads = self._seen, [], []
@@ -304,22 +313,30 @@ class Optimizer(ParamGroupsMixin, StateDictMixin):
             grads = clip_mod.clip_by_value(grads, self.clipvalue)
         rates = self._group_rates()
         t = self._iterations + 1
+        self._plan = None
         if not self.check_finite:
             finite.unchecked_step(self, params, idx, grads, rates, t)
         elif self._increment is None:
             finite.copying_checked_step(self, params, idx, grads, rates, t)
-        else:
-            finite.checked_step(self, params, idx, grads, rates, t)
-        # graphs recorded before this step can no longer backward (one version stamp for
-        # all the parameters this step changed: what safety.bump_version does for each)
+        elif finite.checked_step(self, params, idx, grads, rates, t) and plain \
+                and len(idx) == len(params) and not any(wd for _, wd in rates):
+            self._plan = finite.CompiledPlan(self, params)  # the next steps take it
+        self._stamp(idx)
+        self._iterations = t
+        return loss
+
+    _plan = None  # a finite.CompiledPlan, set by a step that can hand over to one
+
+    def _stamp(self, idx) -> None:
+        """Graphs recorded before this step can no longer backward: one version stamp for
+        all the parameters the step changed (what safety.bump_version does for each)."""
         _State.epoch += 1
         stamp = _State.epoch
+        params = self._params
         for i in idx:
             p = params[i]
             p._version += 1
             p._stamp = stamp
-        self._iterations = t
-        return loss
 
     check_finite = True
     """Undo and refuse a step whose result holds NaN or inf (see :meth:`step`)."""

@@ -7,7 +7,7 @@ import math
 from ... import ops
 from ...backend import xp
 from ...errors import ShapeError
-from ...ops.affine import affine
+from ...ops.affine import Affine
 from ...random import get_generator
 from ...tensor import Tensor
 from .. import activations, initializers, regularizers
@@ -20,6 +20,9 @@ def _positive_int(value, what: str, layer: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"{layer}: {what} must be a positive integer, got {value!r}")
     return value
+
+
+_RELU, _LINEAR = activations.relu, activations.linear
 
 
 def _check_last_dim(layer: Module, x, expected: int) -> None:
@@ -91,13 +94,17 @@ class Dense(Module):
 
     def forward(self, x):
         kernel = self.kernel
-        _check_last_dim(self, x, kernel.shape[0])
         act = self.activation
         if x.__class__ is Tensor:  # eager: one fused node (symbolic inputs keep the ops)
-            if act is activations.relu or act is ops.relu:
-                return affine(x, kernel, self.bias, relu=True)
-            y = affine(x, kernel, self.bias)
-            return y if act is activations.linear else act(y)
+            d = x.data
+            if d.ndim == 0 or d.shape[-1] != kernel.data.shape[0]:
+                _check_last_dim(self, x, kernel.shape[0])  # raises, naming the layer
+            bias = self.bias
+            relu = act is _RELU or act is ops.relu
+            y = Affine.apply(x, kernel, bias, relu=relu) if bias is not None else \
+                Affine.apply(x, kernel, relu=relu)
+            return y if relu or act is _LINEAR else act(y)
+        _check_last_dim(self, x, kernel.shape[0])
         y = ops.matmul(x, kernel)
         if self.bias is not None:
             y = y + self.bias
