@@ -71,8 +71,12 @@ def _clip(opt, params):
     opt.clipnorm = 0.5
 
 
+def _load(opt, params):
+    opt.load_state_dict(opt.state_dict())  # state arrays replaced by loaded copies
+
+
 EVENTS = {"nothing": {}, "move": {3: _move}, "freeze": {3: _freeze}, "lr": {3: _lr},
-          "decay": {3: _decay}, "clip": {4: _clip}}
+          "decay": {3: _decay}, "clip": {4: _clip}, "load": {3: _load}}
 
 
 @pytest.mark.parametrize("event", sorted(EVENTS))
