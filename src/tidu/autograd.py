@@ -263,6 +263,19 @@ def _fresh_grad(t, g, handed) -> None:
     t.grad = Tensor._make(stored, False, None)
 
 
+def _conform(pg, d, node):
+    """A node's gradient ``pg`` for the input array ``d``: an array of its kind, summed to
+    its shape (a broadcast input), in its dtype."""
+    tp = type(pg)
+    if tp is not _NDARRAY and tp not in _ARRAY_TYPES:
+        pg = backend.asarray_like(pg, d)
+    if pg.shape != d.shape:
+        pg = sum_to(pg, d.shape, node.name)
+    if pg.dtype != d.dtype:
+        pg = pg.astype(d.dtype)
+    return pg
+
+
 def run_backward(roots, grads, retain_graph=False, targets=None):
     """Propagate ``grads`` from ``roots`` back through the graph.
 
@@ -280,7 +293,7 @@ def run_backward(roots, grads, retain_graph=False, targets=None):
     leaves = {}  # id -> leaf tensor, in the order first reached
     heap = []  # (-node sequence number, id, tensor) of the tensors waiting for backward
     push, pop = heapq.heappush, heapq.heappop
-    handed = {id(g) for g in grads}  # arrays that must not become a .grad without a copy
+    handed = set(map(id, grads))  # arrays that must not become a .grad without a copy
     for r, g in zip(roots, grads):
         k = id(r)
         if k in pending:
@@ -294,7 +307,7 @@ def run_backward(roots, grads, retain_graph=False, targets=None):
     want = None if targets is None else {id(t) for t in targets}
     found = {}
     take = pending.pop
-    nd, array_types, state = _NDARRAY, _ARRAY_TYPES, _State
+    nd, state = _NDARRAY, _State
     while heap:
         _, k, t = pop(heap)
         g = take(k)
@@ -323,14 +336,8 @@ def run_backward(roots, grads, retain_graph=False, targets=None):
             if p is None or pg is None:
                 continue
             d = p.data
-            tp = type(pg)
-            if tp is not nd and tp not in array_types:
-                pg = backend.asarray_like(pg, d)
-            if pg.shape != d.shape:
-                pg = sum_to(pg, d.shape, node.name)
-            dt = pg.dtype
-            if dt is not d.dtype and dt != d.dtype:
-                pg = pg.astype(d.dtype)
+            if pg.__class__ is not nd or pg.shape != d.shape or pg.dtype is not d.dtype:
+                pg = _conform(pg, d, node)
             kp = id(p)
             if kp in pending:
                 pending[kp] = pending[kp] + pg
@@ -349,7 +356,12 @@ def run_backward(roots, grads, retain_graph=False, targets=None):
         if t._hooks:
             g = run_hooks(t, g)
         if want is None:
-            _fresh_grad(t, g, handed)
+            if t.grad is None and g.base is None and id(g) not in handed \
+                    and g.flags.writeable:  # _fresh_grad's common case: g is the node's own
+                handed.add(id(g))  # another leaf handed the same array copies it
+                t.grad = Tensor._make(g, False, None)
+            else:
+                _fresh_grad(t, g, handed)
         elif k in want:
             found[k] = found[k] + g if k in found else g.copy()
     return found
