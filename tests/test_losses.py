@@ -374,3 +374,28 @@ def test_from_logits_on_a_softmax_or_sigmoid_output_warns():
         L.CategoricalCrossentropy(from_logits=True)(np.eye(2)[[0, 1, 1]], tidu.softmax(z))
     with pytest.warns(UserWarning, match="produced by sigmoid"):
         L.BinaryCrossentropy(from_logits=True)(np.ones((3, 2)), tidu.sigmoid(z))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape,axis", [((6, 4), -1), ((6, 4), 1), ((3, 5, 4), -1),
+                                        ((4, 6), 0)])
+def test_a_training_steps_loss_call_matches_the_functional_form(shape, axis, dtype):
+    """After a loss object's judged calls, its calls take a short path to the fused node:
+    the same value and gradient bits as the functional form, and the same errors."""
+    z = RNG.normal(0, 2, shape).astype(dtype)
+    y = np.eye(shape[axis], dtype=dtype)[RNG.integers(0, shape[axis], z.size // shape[axis])]
+    y = np.moveaxis(y.reshape(*np.delete(shape, axis % len(shape)), shape[axis]), -1, axis)
+    y = np.ascontiguousarray(y)
+    loss = L.CategoricalCrossentropy(from_logits=True, axis=axis)
+    for _ in range(loss.JUDGED_CALLS + 1):
+        a = tidu.tensor(z, requires_grad=True)
+        got = loss(y, a)
+    got.backward()
+    b = tidu.tensor(z, requires_grad=True)
+    want = L.categorical_crossentropy(y, b, from_logits=True, axis=axis, reduction="mean")
+    want.backward()
+    assert got.dtype == want.dtype == dtype
+    assert got.numpy().tobytes() == want.numpy().tobytes()
+    np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())
+    with pytest.raises(tidu.errors.ShapeError, match="y_true has shape"):
+        loss(y[..., :1] if axis in (-1, len(shape) - 1) else y[:1], a)

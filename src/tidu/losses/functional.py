@@ -27,6 +27,8 @@ from ..ops.activation import Sigmoid, Softmax
 from ..ops.crossentropy import REDUCTIONS, SoftmaxCrossEntropy
 from ..tensor import Tensor
 
+_ND = xp.ndarray
+
 EPSILON = 1e-7
 """Probabilities are clipped to [EPSILON, 1 - EPSILON] before a logarithm (Keras's epsilon)."""
 
@@ -309,6 +311,16 @@ def categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
 def _categorical(y_true, y_pred, from_logits: bool, axis: int, label_smoothing: float,
                  reduction: str, judge: bool) -> Tensor:
     """:func:`categorical_crossentropy`; ``judge`` as in :func:`_crossentropy`."""
+    if from_logits and not judge and not label_smoothing and type(y_true) is _ND \
+            and y_pred.__class__ is Tensor:
+        # a training step's call (Loss.call_reduced): when every check below would pass,
+        # its one node at once
+        d = y_pred.data
+        if (type(d) is _ND and d.dtype.kind == "f" and y_true.dtype is d.dtype
+                and y_true.shape == d.shape and type(axis) is int and -d.ndim <= axis < d.ndim
+                and reduction in REDUCTIONS):
+            return SoftmaxCrossEntropy.apply(y_pred, y_true, axis=axis % d.ndim,
+                                             reduction=reduction)
     name = "categorical_crossentropy"
     y_pred = as_pred(y_pred, name)
     _class_axis(y_pred, name)
