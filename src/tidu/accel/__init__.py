@@ -33,6 +33,7 @@ import os
 import numpy as np
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+"""The dtypes the kernels take."""
 
 __all__ = ["available", "enabled", "enable", "disabled", "kernels", "relu_backward",
            "shift_by_max", "log_softmax_dot", "softmax_xent_grad", "bias_relu",
@@ -76,8 +77,9 @@ def disabled():
 
 
 def kernels(name: str):
-    """The kernel module ``tidu.accel.<name>`` ('optim', 'pool', 'activation', 'conv'),
-    imported on first use, or None when the kernels are not enabled."""
+    """The kernel module ``tidu.accel.<name>`` ('optim', 'pool', 'activation', 'conv',
+    'affine', 'crossentropy'), imported on first use, or None when the kernels are not
+    enabled."""
     mod = _modules.get(name) if _wanted else None  # imported before: numba is there
     if mod is not None:
         return mod

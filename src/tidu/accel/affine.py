@@ -12,6 +12,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from . import _FLOATS
+
 _jit = numba.njit(nogil=True, error_model="numpy", cache=True)
 
 
@@ -51,7 +53,6 @@ def _colsum(g, gb):
             gb[j] += g[i, j]
 
 
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _ND = np.ndarray
 
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from . import _FLOATS
 from .activation import _shift_rows
-from .reduce import pairwise, row_sums
+from .reduce import numpy_sum, row_sums
 
 _jit = numba.njit(nogil=True, error_model="numpy", cache=True)
 
@@ -30,7 +31,7 @@ def _logp_dot(z, ls, t, prod):
             z[i, j] = v
             prod[i, j] = v * t[i, j]
     f = prod.reshape(-1)
-    return f.dtype.type(0) + pairwise(f, 0, f.size)
+    return numpy_sum(f, 0, f.size)
 
 
 @_jit
@@ -38,14 +39,12 @@ def _grad(p, t, g):
     """``p = (p * t.sum(row) - t) * g`` in place, ``p`` the softmax."""
     r, c = p.shape
     tf = t.reshape(-1)
-    zero = tf.dtype.type(0)
     for i in range(r):
-        ts = zero + pairwise(tf, i * c, c)
+        ts = numpy_sum(tf, i * c, c)
         for j in range(c):
             p[i, j] = (p[i, j] * ts - t[i, j]) * g
 
 
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _ND = np.ndarray
 
 

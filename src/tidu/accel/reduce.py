@@ -81,10 +81,9 @@ def pairwise(a, lo, n):
 
 
 @_jit
-def total(a):
-    """``a.sum()`` of a C-contiguous array."""
-    f = a.reshape(-1)
-    return f.dtype.type(0) + pairwise(f, 0, f.size)
+def numpy_sum(a, lo, n):
+    """``a[lo:lo + n].sum()`` as NumPy gives it: +0.0 plus the pairwise sum."""
+    return a.dtype.type(0) + pairwise(a, lo, n)
 
 
 @_jit
@@ -92,6 +91,5 @@ def row_sums(a, out):
     """``out[i] = a[i].sum()`` for the rows of a 2-D C-contiguous ``a`` (``out`` 1-D)."""
     f = a.reshape(-1)
     c = a.shape[1]
-    zero = f.dtype.type(0)
     for i in range(a.shape[0]):
-        out[i] = zero + pairwise(f, i * c, c)
+        out[i] = numpy_sum(f, i * c, c)

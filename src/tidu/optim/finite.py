@@ -245,7 +245,7 @@ def unchecked_step(opt, params: list, idx: list, grads: list, rates: list, t: in
         w = params[i].data
         slots = state[i]
         g, dec = _decay(g, w, lr, wd, decoupled) if wd else (g, 1.0)
-        b = opt._buffers[i] or buffers(opt, i, w) if kernels is not None else None
+        b = (opt._buffers[i] or buffers(opt, i, w)) if kernels is not None else None
         if b is not None and b.kernel_ready:
             # proposed into the spares and scratch, then swapped in: a kernel writing over
             # its own inputs would run element by element (the compiler must assume overlap)
