@@ -14,6 +14,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from ..backend import recycle
+
 _jit = numba.njit(nogil=True, error_model="numpy", cache=True)
 
 
@@ -33,7 +35,7 @@ def usable(g, y) -> bool:
 
 def relu_backward(g, y):
     """``g * (y > 0)``, a new array."""
-    out = np.empty_like(g)
+    out = recycle.empty(g.shape, g.dtype)
     _relu_backward(g, y, out)
     return out
 

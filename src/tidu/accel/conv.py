@@ -14,6 +14,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from ..backend import recycle
+
 _jit = numba.njit(nogil=True, error_model="numpy", cache=True)
 
 
@@ -55,7 +57,7 @@ def usable(x, geo, dtype) -> bool:
 def columns(x, geo):
     """The columns (N * out pixels, kh * kw * C) of the padded input ``x``."""
     (oh, ow), (kh, kw) = geo.out, geo.kernel
-    cols = np.empty((x.shape[0], oh, ow, kh, kw, x.shape[3]), x.dtype)
+    cols = recycle.empty((x.shape[0], oh, ow, kh, kw, x.shape[3]), x.dtype)
     _im2col(x, *geo.stride, *geo.dilation, cols)
     return cols.reshape(x.shape[0] * oh * ow, -1)
 

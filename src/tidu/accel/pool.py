@@ -15,6 +15,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from ..backend import recycle
+
 _jit = numba.njit(nogil=True, error_model="numpy", cache=True)
 
 
@@ -72,8 +74,8 @@ def forward(x, geom):
     """The maxima (N, *out, C) and their offsets (int8), for a ``usable`` input."""
     (kh, kw), (sh, sw) = geom.kernel, geom.stride
     shape = (x.shape[0], *geom.out, x.shape[3])
-    out = np.empty(shape, x.dtype)
-    arg = np.empty(shape, np.int8)
+    out = recycle.empty(shape, x.dtype)
+    arg = recycle.empty(shape, np.int8)
     max_forward(x, kh, kw, sh, sw, out, arg)
     return out, arg
 
@@ -83,7 +85,7 @@ def backward(g, arg, shape, geom):
     (kh, kw), (sh, sw) = geom.kernel, geom.stride
     oh, ow = geom.out
     tiles = sh == kh and sw == kw and oh * sh == shape[1] and ow * sw == shape[2]
-    gx = (np.empty if tiles else np.zeros)(shape, g.dtype)
+    gx = (recycle.empty if tiles else recycle.zeros)(shape, g.dtype)
     if g.dtype != gx.dtype or not g.flags.c_contiguous:
         g = np.ascontiguousarray(g, dtype=gx.dtype)
     max_backward(g, arg, kh, kw, sh, sw, gx)

@@ -3,13 +3,15 @@
 Every op reaches arrays through ``xp`` (NumPy). An array on another device (a CuPy array on a
 GPU) passes through the same NumPy calls, which NumPy hands to the array's own library; see
 :mod:`tidu.backend.devices`. Creation from nothing asks :func:`namespace` for an input's library.
+Large temporaries of tidu's own kernels (convolution columns and outputs, pooling and
+rectifier gradients) take reused memory from :mod:`tidu.backend.recycle`.
 """
 
 from __future__ import annotations
 
 import numpy
 
-from . import devices
+from . import devices, recycle  # noqa: F401 - tidu.backend.recycle
 from .devices import (
     ARRAY_TYPES,
     CPU,

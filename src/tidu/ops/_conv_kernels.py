@@ -23,7 +23,7 @@ from typing import NamedTuple
 import numpy
 
 from .. import accel
-from ..backend import namespace, xp
+from ..backend import namespace, recycle, xp
 from ..errors import ShapeError
 
 
@@ -135,7 +135,7 @@ def columns_t(x, geo: Geometry, dtype, ones: bool = False):
     view = patches.transpose(*range(1 + nd, 2 + 2 * nd), 0, *range(1, 1 + nd))
     k_c = math.prod(view.shape[:nd + 1])
     m = x.shape[0] * math.prod(geo.out)
-    cols = xp.empty_like(x, shape=(k_c + ones, m), dtype=dtype, order="C")
+    cols = recycle.like(x, (k_c + ones, m), dtype)
     cols[:k_c].reshape(view.shape)[...] = view
     if ones:
         cols[k_c] = 1
@@ -265,7 +265,7 @@ def conv_forward(x, w, bias, geo: Geometry):
         n, g, cg = x.shape[0], geo.groups, w.shape[-2]
         wm = kernel_matrix(w, g, dtype)  # (G, K * Cg, Og)
         pix, o = math.prod(geo.out), w.shape[-1]
-        y = xp.empty_like(x, shape=(n * pix, o), dtype=dtype, order="C")
+        y = recycle.like(x, (n * pix, o), dtype)
         per_image = pix * cg * math.prod(geo.kernel) * g * y.itemsize
         if _transposed(geo, cg):
             if bias is not None:  # the bias as one more row of the kernel matrix
@@ -295,7 +295,7 @@ def conv_input_grad(gy, w, size: tuple, geo: Geometry):
     wt = kernel_matrix(w, g, dtype).transpose(0, 2, 1)  # (G, Og, K * Cg)
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(size, geo.pads))
     pad = padded != tuple(size)
-    dx = xp.empty_like(gy, shape=(n, *size, g * cg), dtype=dtype, order="C")
+    dx = recycle.like(gy, (n, *size, g * cg), dtype)
     lead = (slice(None),) * (2 + len(geo.out))
     per_image = math.prod(geo.out) * math.prod(geo.kernel) * cg * g * dx.itemsize
     wc = w.astype(dtype, copy=False)
@@ -309,7 +309,8 @@ def conv_input_grad(gy, w, size: tuple, geo: Geometry):
             part.fill(0)
         if compiled is not None and compiled.usable(part, geo, dtype):
             # one product for all offsets, then one compiled col2im
-            compiled.add_columns(xp.matmul(gc[0], wt[0]), geo, part)
+            dcols = recycle.like(gy, (gc.shape[1], wt.shape[2]), dtype)
+            compiled.add_columns(xp.matmul(gc[0], wt[0], out=dcols), geo, part)
         elif g == 1:  # one product per kernel offset into a contiguous buffer, then its add
             tmp = xp.empty_like(gy, shape=(gc.shape[1], cg), dtype=dtype, order="C")
             for off in _offsets(geo):
