@@ -22,8 +22,9 @@ _jit = numba.njit(nogil=True, error_model="numpy", cache=True)
 @_jit
 def _relu_backward(g, y, out):
     g, y, out = g.reshape(-1), y.reshape(-1), out.reshape(-1)
+    one, zero = g.dtype.type(1), g.dtype.type(0)  # in g's dtype: no float64 round trip
     for i in range(g.size):
-        out[i] = g[i] * (1.0 if y[i] > 0 else 0.0)
+        out[i] = g[i] * (one if y[i] > 0 else zero)
 
 
 def usable(g, y) -> bool:

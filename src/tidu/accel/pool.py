@@ -48,6 +48,7 @@ def max_backward(g, arg, kh, kw, sh, sw, gx):
     """gx[window element] = g where the element is the window's recorded maximum, else 0;
     elements outside every window are left as they are (the caller zeroes them)."""
     n_, oh, ow, c_ = g.shape
+    zero = gx.dtype.type(0)
     for n in range(n_):
         for p in range(oh):
             for q in range(ow):
@@ -57,7 +58,7 @@ def max_backward(g, arg, kh, kw, sh, sw, gx):
                         k = i * kw + j
                         for c in range(c_):
                             gx[n, h0 + i, w0 + j, c] = g[n, p, q, c] \
-                                if arg[n, p, q, c] == k else 0.0
+                                if arg[n, p, q, c] == k else zero
 
 
 def usable(x, geom) -> bool:
