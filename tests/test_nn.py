@@ -331,6 +331,17 @@ def test_dropout_statistics_and_scaling():
     assert nn.Dropout(0.0)(x).data is x
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("rate", [0.1, 1 / 3, 0.7])
+def test_dropout_mask_is_the_scale_rounded_once_to_the_dtype(rate, dtype):
+    x = np.ones((64, 50), dtype)
+    out = nn.Dropout(rate, seed=5)(x).numpy()
+    keep = np.random.default_rng(5).random(x.shape) >= rate  # the layer's own generator
+    ref = (keep * (1.0 / (1.0 - rate))).astype(dtype)  # float64 product, rounded once
+    assert out.dtype == dtype
+    np.testing.assert_array_equal(out, ref)
+
+
 def test_dropout_gradient_is_the_mask_times_the_scale():
     x = tidu.tensor(np.ones((50, 40)), requires_grad=True)
     out = nn.Dropout(0.5, seed=1)(x)

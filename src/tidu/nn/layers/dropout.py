@@ -21,8 +21,12 @@ class DropoutMask(Function):
         keep = gen.random(x.shape) >= rate
         dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float32
         # drawn on the host from tidu's one generator, so a seed gives the same masks on
-        # every device; then placed beside x
-        return backend.asarray_like((keep * (1.0 / (1.0 - rate))).astype(dtype), x)
+        # every device; then placed beside x. The scale is rounded to the dtype once and
+        # multiplied by 1 or 0: the bits of (keep * scale).astype(dtype), without a float64
+        # array in between
+        mask = keep.astype(dtype)
+        mask *= np.asarray(1.0 / (1.0 - rate)).astype(dtype)
+        return backend.asarray_like(mask, x)
 
     def backward(self, g):
         return None, None, None
