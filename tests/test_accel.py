@@ -268,9 +268,11 @@ def test_shift_by_max_steps_aside():
         np.testing.assert_array_equal(tidu.accel.shift_by_max(x), x - x.max(-1, keepdims=True))
 
 
-def test_conv_and_dense_relu_gradients_match_with_and_without_kernels():
+def test_conv_and_dense_relu_gradients_match_with_and_without_kernels(monkeypatch):
     from tidu import nn
+    from tidu.ops import _conv_kernels as K
 
+    monkeypatch.setattr(K, "CHUNK_BYTES", 2048)  # the backward sweep in several chunks
     rng = np.random.default_rng(3)
     x = rng.standard_normal((4, 9, 9, 2)).astype(np.float32)
     grads = []
@@ -346,3 +348,47 @@ def test_conv_kernels_give_the_numpy_bits(shape, o, k, kw, dtype, layout, monkey
     np.testing.assert_array_equal(y1, y0)
     np.testing.assert_array_equal(gx1, gx0)
     assert y1.dtype == gx1.dtype == dtype
+
+
+# ----- one sweep for a convolution's three gradients -----
+def _pair(v):
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+@pytest.mark.parametrize("on", [True, False])
+@pytest.mark.parametrize("relu", [False, True])
+@pytest.mark.parametrize("shape,o,k,kw", CONVS + [((5, 12, 12, 1), 4, 3, {})])
+def test_one_sweep_gives_the_separate_gradients(shape, o, k, kw, relu, on, monkeypatch):
+    """conv_grads masks, sums and multiplies chunk by chunk: the input and kernel gradients
+    are the separate functions' bits on the masked gradient, the bias gradient the sum of
+    the chunks' sums (the last case has one input channel: transposed columns)."""
+    from tidu.ops import _conv_kernels as K
+
+    monkeypatch.setattr(K, "CHUNK_BYTES", 4096)  # several chunks of the batch
+    rng = np.random.default_rng(5)
+    kk = _pair(k)
+    padding = kw.get("padding", ((0, 0), (0, 0)))
+    geo = K.geometry("conv2d", shape[1:3], kk, _pair(kw.get("stride", 1)), padding,
+                     _pair(kw.get("dilation", 1)), 1)
+    x = rng.standard_normal(shape).astype(np.float32)
+    w = rng.standard_normal((*kk, shape[3], o)).astype(np.float32)
+    out = (shape[0], *geo.out, o)
+    g = rng.standard_normal(out).astype(np.float32)
+    y = np.maximum(rng.standard_normal(out).astype(np.float32), 0) if relu else None
+    with _nothing() if on else tidu.accel.disabled():
+        dx, dw, db = K.conv_grads(x, g, w, geo, (True, True, True), y)
+        gm = g * (y > 0) if relu else g
+        np.testing.assert_array_equal(dx, K.conv_input_grad(gm, w, shape[1:3], geo))
+        np.testing.assert_array_equal(dw, K.conv_weight_grad(x, gm, w.shape, geo))
+        pix = int(np.prod(geo.out))
+        rows = gm.reshape(-1, o)
+        chunks = K._chunks(shape[0], pix * int(np.prod(kk)) * shape[3] * 4)
+        assert len(chunks) > 1
+        total = np.zeros(o, np.float32)
+        for a, b in chunks:
+            total += K.bias_grad(rows[a * pix:b * pix])
+        np.testing.assert_array_equal(db, total)
+        np.testing.assert_allclose(db, gm.sum(axis=(0, 1, 2)), rtol=1e-4, atol=1e-4)
+        only_w = K.conv_grads(x, g, w, geo, (False, True, False), y)
+    assert only_w[0] is None and only_w[2] is None
+    np.testing.assert_array_equal(only_w[1], dw)

@@ -96,13 +96,16 @@ def kernels(name: str):
     return mod
 
 
-def relu_backward(g, y):
-    """The rectifier's backward ``g * (y > 0)`` for its output ``y``: one compiled loop
-    (:mod:`tidu.accel.activation`) where it applies, NumPy otherwise; the same bits."""
+def relu_backward(g, y, out=None):
+    """The rectifier's backward ``g * (y > 0)`` for its output ``y`` (into ``out`` if given,
+    an array like ``g``): one compiled loop (:mod:`tidu.accel.activation`) where it applies,
+    NumPy otherwise; the same bits."""
     k = kernels("activation")
-    if k is not None and k.usable(g, y):
-        return k.relu_backward(g, y)
-    return g * (y > 0)
+    if k is not None and k.usable(g, y) and (out is None or k.usable(out, g)):
+        return k.relu_backward(g, y, out)
+    if out is None:
+        return g * (y > 0)
+    return np.multiply(g, y > 0, out=out)
 
 
 def relu_(y) -> None:

@@ -34,9 +34,10 @@ def usable(g, y) -> bool:
             and g.flags.c_contiguous and y.flags.c_contiguous)
 
 
-def relu_backward(g, y):
-    """``g * (y > 0)``, a new array."""
-    out = recycle.empty(g.shape, g.dtype)
+def relu_backward(g, y, out=None):
+    """``g * (y > 0)``, into ``out`` or a new array."""
+    if out is None:
+        out = recycle.empty(g.shape, g.dtype)
     _relu_backward(g, y, out)
     return out
 
