@@ -79,7 +79,7 @@ def _buffer_type(n: int):
     return t
 
 
-def empty(shape, dtype) -> np.ndarray:
+def empty(shape: int | tuple, dtype: np.typing.DTypeLike) -> np.ndarray:
     """A new C-contiguous array of ``shape`` and ``dtype``, its values undefined (as
     ``np.empty``), on recycled memory when it is large."""
     global _kept
@@ -104,14 +104,14 @@ def empty(shape, dtype) -> np.ndarray:
     return np.frombuffer(buf, dt).reshape(shape)
 
 
-def zeros(shape, dtype) -> np.ndarray:
+def zeros(shape: int | tuple, dtype: np.typing.DTypeLike) -> np.ndarray:
     """As :func:`empty`, filled with zeros."""
     a = empty(shape, dtype)
     a.fill(0)
     return a
 
 
-def like(a, shape=None, dtype=None) -> np.ndarray:
+def like(a, shape: tuple | None = None, dtype: np.typing.DTypeLike = None) -> np.ndarray:
     """:func:`empty` shaped and typed like the NumPy array ``a`` (or as given); an array of
     another library (CuPy) gets that library's own ``empty_like``."""
     if type(a) is not np.ndarray:
