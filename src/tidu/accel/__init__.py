@@ -32,6 +32,8 @@ import os
 
 import numpy as np
 
+from .._env import switch
+
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 """The dtypes the kernels take."""
 
@@ -39,7 +41,7 @@ __all__ = ["available", "enabled", "enable", "disabled", "kernels", "relu_backwa
            "shift_by_max", "log_softmax_dot", "softmax_xent_grad", "bias_relu",
            "relu_backward_bias", "column_sums", "relu_", "scalars"]
 
-_wanted = os.environ.get("TIDU_ACCEL", "1").strip().lower() not in ("0", "false", "no", "off")
+_wanted = switch("TIDU_ACCEL")
 _available: bool | None = None  # numba importable: found out on the first question
 _modules: dict = {}  # kernel modules by name, imported on first use
 

@@ -32,12 +32,12 @@ from __future__ import annotations
 
 import ctypes
 import math
-import os
 
 import numpy as np
 
-MIN_BYTES = 1 << 20 if os.environ.get("TIDU_RECYCLE", "1").strip().lower() not in (
-    "0", "false", "no", "off") else 1 << 62
+from .._env import switch
+
+MIN_BYTES = 1 << 20 if switch("TIDU_RECYCLE") else 1 << 62
 """Arrays smaller than this come from NumPy directly (glibc reuses small blocks itself). The
 environment variable ``TIDU_RECYCLE=0`` turns the pool off (every array from NumPy)."""
 
