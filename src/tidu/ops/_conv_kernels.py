@@ -165,6 +165,12 @@ SHORT_ROWS = 16
 one group's columns are built transposed (:func:`columns_t`)."""
 
 
+def _image_bytes(geo: Geometry, cg: int, itemsize: int) -> int:
+    """The bytes of one image's columns: what :func:`_chunks` divides ``CHUNK_BYTES`` by, the
+    same for the forward pass and both gradients, so their chunks line up."""
+    return math.prod(geo.out) * math.prod(geo.kernel) * cg * geo.groups * itemsize
+
+
 def _chunks(n: int, per_image: int) -> list:
     step = max(1, CHUNK_BYTES // max(per_image, 1))
     return [(a, min(a + step, n)) for a in range(0, n, step)]
@@ -268,7 +274,7 @@ def conv_forward(x, w, bias, geo: Geometry):
         wm = kernel_matrix(w, g, dtype)  # (G, K * Cg, Og)
         pix, o = math.prod(geo.out), w.shape[-1]
         y = recycle.like(x, (n * pix, o), dtype)
-        per_image = pix * cg * math.prod(geo.kernel) * g * y.itemsize
+        per_image = _image_bytes(geo, cg, y.itemsize)
         if _transposed(geo, cg):
             if bias is not None:  # the bias as one more row of the kernel matrix
                 wm = xp.concatenate([wm[0], bias.astype(dtype, copy=False)[None]])[None]
@@ -300,7 +306,7 @@ class _InputGrad:
         self.padded = tuple(s + lo + hi for s, (lo, hi) in zip(size, geo.pads))
         self.pad = self.padded != tuple(size)
         self.dx = recycle.like(gy, (n, *size, g * cg), dtype)
-        self.per_image = math.prod(geo.out) * math.prod(geo.kernel) * cg * g * self.dx.itemsize
+        self.per_image = _image_bytes(geo, cg, self.dx.itemsize)
         self.compiled = _compiled(geo)
 
     def chunk(self, gc, a: int, b: int) -> None:
@@ -380,7 +386,7 @@ class _WeightGrad:
         self.x, self.geo, self.dtype, self.w_shape = x, geo, dtype, w_shape
         self.dw = xp.zeros_like(x, shape=(g, math.prod(k) * cg, o // g), dtype=dtype,
                                 order="C")
-        self.per_image = math.prod(geo.out) * math.prod(k) * cg * g * self.dw.itemsize
+        self.per_image = _image_bytes(geo, cg, self.dw.itemsize)
         self.transposed = _transposed(geo, cg)
 
     def chunk(self, gc, a: int, b: int) -> None:
@@ -454,12 +460,12 @@ def conv_grads(x, gy, w, geo: Geometry, needs: tuple, relu=None) -> tuple:
     wgrad = _WeightGrad(x, w.shape, geo, dtype) if need_w else None
     xgrad = _InputGrad(gy, w, x.shape[1:-1], geo, dtype) if need_x else None
     db = xp.zeros(o, dtype) if need_b else None
-    per_image = pix * math.prod(geo.kernel) * w.shape[-2] * gy.itemsize
     g2 = gy.reshape(-1, o)
     r2 = None if relu is None else relu.reshape(-1, o)
-    chunks = _chunks(n, per_image)
-    buf = None if relu is None else recycle.empty(
-        ((chunks[0][1] - chunks[0][0]) * pix, o), dtype) if chunks else None
+    chunks = _chunks(n, _image_bytes(geo, w.shape[-2], gy.itemsize))
+    buf = None  # the masked chunk: one buffer, sized by the first (largest) chunk
+    if relu is not None and chunks:
+        buf = recycle.empty(((chunks[0][1] - chunks[0][0]) * pix, o), dtype)
     for a, b in chunks:
         gc = g2[a * pix:b * pix]
         if r2 is not None:
