@@ -296,6 +296,8 @@ CONVS = [  # (N, H, W, C), out channels, kernel, keyword arguments of conv2d; ke
     ((2, 12, 11, 9), 5, (3, 2), {"stride": 2}),
     ((2, 10, 10, 9), 4, 3, {"padding": "same", "dilation": 2}),
     ((2, 9, 9, 16), 3, (2, 3), {"padding": ((1, 2), (0, 1)), "stride": (1, 2)}),
+    ((4, 11, 11, 8), 3, 2, {"stride": 3}),  # pixels no window reads: their gradient is 0
+    ((2, 12, 12, 8), 4, (2, 3), {"stride": 2, "dilation": (2, 1), "padding": "same"}),
 ]
 
 
