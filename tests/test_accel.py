@@ -394,3 +394,32 @@ def test_one_sweep_gives_the_separate_gradients(shape, o, k, kw, relu, on, monke
         only_w = K.conv_grads(x, g, w, geo, (False, True, False), y)
     assert only_w[0] is None and only_w[2] is None
     np.testing.assert_array_equal(only_w[1], dw)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("shape,o,k,kw", CONVS + [((5, 12, 12, 1), 4, 3, {})])
+def test_forward_bias_and_relu_by_chunk_give_the_numpy_bits(shape, o, k, kw, bias,
+                                                            monkeypatch):
+    """conv_forward(relu=True) adds the bias and rectifies each chunk right after its
+    product: the bits of the whole output's ``+ bias`` then ``maximum(., 0)`` in NumPy."""
+    from tidu.ops import _conv_kernels as K
+
+    monkeypatch.setattr(K, "CHUNK_BYTES", 4096)  # several chunks of the batch
+    rng = np.random.default_rng(6)
+    kk = _pair(k)
+    geo = K.geometry("conv2d", shape[1:3], kk, _pair(kw.get("stride", 1)),
+                     kw.get("padding", ((0, 0), (0, 0))), _pair(kw.get("dilation", 1)), 1)
+    x = rng.standard_normal(shape).astype(np.float32)
+    w = rng.standard_normal((*kk, shape[3], o)).astype(np.float32)
+    b = rng.standard_normal(o).astype(np.float32) if bias else None
+    assert len(K._chunks(shape[0], K._image_bytes(geo, shape[3], 4))) > 1
+    fused = K.conv_forward(x, w, b, geo, relu=True)
+    with tidu.accel.disabled():
+        if b is None or K._transposed(geo, shape[3]):  # (transposed: the bias is in the product)
+            plain = K.conv_forward(x, w, b, geo)
+        else:
+            plain = K.conv_forward(x, w, None, geo) + b
+        expected = np.maximum(plain, 0)
+        np.testing.assert_array_equal(K.conv_forward(x, w, b, geo, relu=True), expected)
+    np.testing.assert_array_equal(fused, expected)
+    assert (fused >= 0).all() and (fused > 0).any()

@@ -262,11 +262,25 @@ def _dw_weight_grad(x, gy, w_shape, geo: Geometry, dtype):
     return dw.reshape(w_shape)
 
 
-def conv_forward(x, w, bias, geo: Geometry):
-    """Channels-last output (N, *out, O) of x (N, *S, C) with kernel w (*k, Cg, O)."""
+def _finish_rows(yc, bias, relu: bool) -> bool:
+    """``yc += bias`` and, with ``relu``, ``max(yc, 0)``, in place on a chunk of output rows
+    just written (still in cache), in one compiled pass; False, nothing done, where that loop
+    does not apply (the caller then finishes the whole output with NumPy)."""
+    if bias is None:
+        if relu:
+            accel.relu_(yc)
+        return True
+    return accel.bias_relu(yc, bias, relu)
+
+
+def conv_forward(x, w, bias, geo: Geometry, relu: bool = False):
+    """Channels-last output (N, *out, O) of x (N, *S, C) with kernel w (*k, Cg, O); with
+    ``relu``, ``max(conv + bias, 0)`` (ConvReLU's), applied chunk by chunk after each product
+    where it can be, else over the whole output: the same bits either way."""
     if not _BLAS_WARM:
         _warm_blas(x)
     dtype = xp.result_type(x.dtype, w.dtype)
+    bias = None if bias is None else bias.astype(dtype, copy=False)
     if _depthwise(geo, w.shape[-2]):
         y = _dw_forward(x, w, geo, dtype)
     else:
@@ -277,20 +291,31 @@ def conv_forward(x, w, bias, geo: Geometry):
         per_image = _image_bytes(geo, cg, y.itemsize)
         if _transposed(geo, cg):
             if bias is not None:  # the bias as one more row of the kernel matrix
-                wm = xp.concatenate([wm[0], bias.astype(dtype, copy=False)[None]])[None]
+                wm = xp.concatenate([wm[0], bias[None]])[None]
             for a, b in _chunks(n, per_image):
                 cols = columns_t(x[a:b], geo, dtype, ones=bias is not None)
-                xp.matmul(cols.T, wm[0], out=y[a * pix:b * pix])
+                yc = y[a * pix:b * pix]
+                xp.matmul(cols.T, wm[0], out=yc)
+                if relu:
+                    accel.relu_(yc)
             return y.reshape(n, *geo.out, o)
+        done = True  # bias and rectifier applied chunk by chunk
         for a, b in _chunks(n, per_image):
             cols = columns(x[a:b], geo, dtype)
+            yc = y[a * pix:b * pix]
             if g == 1:
-                xp.matmul(cols[0], wm[0], out=y[a * pix:b * pix])
+                xp.matmul(cols[0], wm[0], out=yc)
+                done = done and _finish_rows(yc, bias, relu)
             else:
-                y[a * pix:b * pix] = xp.matmul(cols, wm).transpose(1, 0, 2).reshape(-1, o)
+                yc[...] = xp.matmul(cols, wm).transpose(1, 0, 2).reshape(-1, o)
+                done = False
         y = y.reshape(n, *geo.out, o)
+        if done:
+            return y
     if bias is not None:
-        y += bias.astype(dtype, copy=False)
+        y += bias
+    if relu:
+        accel.relu_(y)
     return y
 
 

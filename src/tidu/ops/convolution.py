@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import accel
 from ..autograd import Function
 from ..backend import xp
 from ..errors import ShapeError
@@ -109,11 +108,13 @@ def _check(x, w, cfg: Config, transposed: bool = False) -> None:
 class Conv(Function):
     """The correlation of ``x`` with ``w`` (plus ``b``): conv1d/2d/3d."""
 
+    relu = False  # ConvReLU: the rectifier inside the forward kernel
+
     def forward(self, x, w, b, cfg: Config, out=None):
         _check(x, w, cfg)
         self.cfg, self.xc, self.wc = cfg, _data_in(x, cfg), _kernel_in(w, cfg)
         self.geo = _geometry(self.xc.shape[1:-1], self.wc.shape[:-2], cfg, out)
-        return _data_out(K.conv_forward(self.xc, self.wc, b, self.geo), cfg)
+        return _data_out(K.conv_forward(self.xc, self.wc, b, self.geo, self.relu), cfg)
 
     def backward(self, g):
         return self._grads(_data_in(g, self.cfg))
@@ -141,13 +142,14 @@ class Conv(Function):
 
 class ConvReLU(Conv):
     """``relu(conv(x, w) + b)`` in one node (Keras's ``Conv2D(..., activation='relu')``): the
-    rectifier runs in place on the convolution's output, and backward takes its mask from that
-    output, instead of a ReLU node's own output array and boolean mask."""
+    rectifier runs in place on the convolution's output (chunk by chunk, with the bias, right
+    after each product), and backward takes its mask from that output, instead of a ReLU
+    node's own output array and boolean mask."""
+
+    relu = True
 
     def forward(self, x, w, b, cfg: Config, out=None):
-        y = super().forward(x, w, b, cfg, out)
-        accel.relu_(y)
-        self.y = y
+        self.y = y = super().forward(x, w, b, cfg, out)
         return y
 
     def backward(self, g):
