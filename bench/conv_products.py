@@ -24,6 +24,7 @@ import numpy as np
 import threadpoolctl
 import torch
 import torch.nn.functional as F
+from bench_conv import _median_time  # the script's folder, bench/, is on the path
 
 from tidu.ops import _conv_kernels as K
 
@@ -44,20 +45,10 @@ def _paired(fn_a, fn_b, rounds: int) -> tuple:
     a_times, b_times = [], []
     for _ in range(rounds):
         time.sleep(PAUSE)
-        a_times.append(_median_ms(fn_a, BLOCK))
+        a_times.append(1e3 * _median_time(fn_a, BLOCK))
         time.sleep(PAUSE)
-        b_times.append(_median_ms(fn_b, BLOCK))
+        b_times.append(1e3 * _median_time(fn_b, BLOCK))
     return statistics.median(a_times), statistics.median(b_times)
-
-
-def _median_ms(fn, rounds: int) -> float:
-    fn()
-    times = []
-    for _ in range(rounds):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return 1e3 * statistics.median(times)
 
 
 def _products(hw, c, o, rng):

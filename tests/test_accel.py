@@ -357,6 +357,15 @@ def _pair(v):
     return (v, v) if isinstance(v, int) else tuple(v)
 
 
+def _geometry(shape, k, kw):
+    """The kernel size and the resolved geometry of one case of CONVS."""
+    from tidu.ops import _conv_kernels as K
+
+    kk = _pair(k)
+    return kk, K.geometry("conv2d", shape[1:3], kk, _pair(kw.get("stride", 1)),
+                          kw.get("padding", ((0, 0), (0, 0))), _pair(kw.get("dilation", 1)), 1)
+
+
 @pytest.mark.parametrize("on", [True, False])
 @pytest.mark.parametrize("relu", [False, True])
 @pytest.mark.parametrize("shape,o,k,kw", CONVS + [((5, 12, 12, 1), 4, 3, {})])
@@ -368,10 +377,7 @@ def test_one_sweep_gives_the_separate_gradients(shape, o, k, kw, relu, on, monke
 
     monkeypatch.setattr(K, "CHUNK_BYTES", 4096)  # several chunks of the batch
     rng = np.random.default_rng(5)
-    kk = _pair(k)
-    padding = kw.get("padding", ((0, 0), (0, 0)))
-    geo = K.geometry("conv2d", shape[1:3], kk, _pair(kw.get("stride", 1)), padding,
-                     _pair(kw.get("dilation", 1)), 1)
+    kk, geo = _geometry(shape, k, kw)
     x = rng.standard_normal(shape).astype(np.float32)
     w = rng.standard_normal((*kk, shape[3], o)).astype(np.float32)
     out = (shape[0], *geo.out, o)
@@ -406,9 +412,7 @@ def test_forward_bias_and_relu_by_chunk_give_the_numpy_bits(shape, o, k, kw, bia
 
     monkeypatch.setattr(K, "CHUNK_BYTES", 4096)  # several chunks of the batch
     rng = np.random.default_rng(6)
-    kk = _pair(k)
-    geo = K.geometry("conv2d", shape[1:3], kk, _pair(kw.get("stride", 1)),
-                     kw.get("padding", ((0, 0), (0, 0))), _pair(kw.get("dilation", 1)), 1)
+    kk, geo = _geometry(shape, k, kw)
     x = rng.standard_normal(shape).astype(np.float32)
     w = rng.standard_normal((*kk, shape[3], o)).astype(np.float32)
     b = rng.standard_normal(o).astype(np.float32) if bias else None

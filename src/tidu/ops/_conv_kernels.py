@@ -299,7 +299,7 @@ def conv_forward(x, w, bias, geo: Geometry, relu: bool = False):
                 if relu:
                     accel.relu_(yc)
             return y.reshape(n, *geo.out, o)
-        done = True  # bias and rectifier applied chunk by chunk
+        done = g == 1  # bias and rectifier applied chunk by chunk
         for a, b in _chunks(n, per_image):
             cols = columns(x[a:b], geo, dtype)
             yc = y[a * pix:b * pix]
@@ -308,7 +308,6 @@ def conv_forward(x, w, bias, geo: Geometry, relu: bool = False):
                 done = done and _finish_rows(yc, bias, relu)
             else:
                 yc[...] = xp.matmul(cols, wm).transpose(1, 0, 2).reshape(-1, o)
-                done = False
         y = y.reshape(n, *geo.out, o)
         if done:
             return y
