@@ -292,7 +292,7 @@ def run_backward(roots, grads, retain_graph=False, targets=None):
     pending = {}
     leaves = {}  # id -> leaf tensor, in the order first reached
     heap = []  # (-node sequence number, id, tensor) of the tensors waiting for backward
-    push, pop = heapq.heappush, heapq.heappop
+    push = heapq.heappush
     handed = set(map(id, grads))  # arrays that must not become a .grad without a copy
     for r, g in zip(roots, grads):
         k = id(r)
@@ -305,6 +305,28 @@ def run_backward(roots, grads, retain_graph=False, targets=None):
         else:
             push(heap, (-r._node._seq, k, r))
     want = None if targets is None else {id(t) for t in targets}
+    before, _Targets.now = _Targets.now, (want or _Targets.now)
+    try:
+        return _propagate(heap, pending, leaves, want, handed, retain_graph)
+    finally:
+        _Targets.now = before
+
+
+class _Targets:
+    now: frozenset | set = frozenset()  # ids of the tensors the running grad() call returns
+
+
+def private_gradient(t) -> bool:
+    """Whether the gradient that reaches tensor ``t`` in the backward pass now running goes
+    to ``t``'s node alone: no hook, no ``retain_grad()``, not a target of ``grad()``. A node
+    may then hand that node a gradient already transformed for it (MaxPool masks its gradient
+    with the rectifier of the ConvReLU whose output it pooled, saving that node a pass)."""
+    return not t._hooks and not t._retain and id(t) not in _Targets.now
+
+
+def _propagate(heap, pending, leaves, want, handed, retain_graph):
+    """run_backward's loop: the waiting tensors, newest node first, then the leaves."""
+    push, pop = heapq.heappush, heapq.heappop
     found = {}
     take = pending.pop
     nd, state = _NDARRAY, _State

@@ -61,6 +61,29 @@ def max_backward(g, arg, kh, kw, sh, sw, gx):
                                 if arg[n, p, q, c] == k else zero
 
 
+@_jit
+def max_backward_masked(g, arg, out, kh, kw, sh, sw, gx):
+    """max_backward followed by a rectifier's backward on the pooled input ``x``: the
+    element at the recorded maximum gets ``g * (1 if out > 0 else 0)`` (``out`` the maximum,
+    which is that very element of ``x``), every other one zero, as ``g * (x > 0)`` gives
+    after max_backward (zero times the mask is zero)."""
+    n_, oh, ow, c_ = g.shape
+    zero, one = gx.dtype.type(0), gx.dtype.type(1)
+    for n in range(n_):
+        for p in range(oh):
+            for q in range(ow):
+                h0, w0 = p * sh, q * sw
+                for i in range(kh):
+                    for j in range(kw):
+                        k = i * kw + j
+                        for c in range(c_):
+                            if arg[n, p, q, c] == k:
+                                gx[n, h0 + i, w0 + j, c] = g[n, p, q, c] * (
+                                    one if out[n, p, q, c] > 0 else zero)
+                            else:
+                                gx[n, h0 + i, w0 + j, c] = zero
+
+
 def usable(x, geom) -> bool:
     """Whether these kernels apply: a C-contiguous float32/float64 NumPy array (N, H, W, C)
     pooled over axes (1, 2) by windows that do not overlap, without padding or dilation."""
@@ -81,13 +104,18 @@ def forward(x, geom):
     return out, arg
 
 
-def backward(g, arg, shape, geom):
-    """The input gradient of :func:`forward` from the output gradient ``g``."""
+def backward(g, arg, shape, geom, mask=None):
+    """The input gradient of :func:`forward` from the output gradient ``g``; with ``mask``
+    (the maxima ``forward`` returned), also masked by ``x > 0`` as a rectifier's backward
+    would mask it, ``x`` being the pooled input (:func:`max_backward_masked`)."""
     (kh, kw), (sh, sw) = geom.kernel, geom.stride
     oh, ow = geom.out
     tiles = sh == kh and sw == kw and oh * sh == shape[1] and ow * sw == shape[2]
     gx = (recycle.empty if tiles else recycle.zeros)(shape, g.dtype)
     if g.dtype != gx.dtype or not g.flags.c_contiguous:
         g = np.ascontiguousarray(g, dtype=gx.dtype)
-    max_backward(g, arg, kh, kw, sh, sw, gx)
+    if mask is None:
+        max_backward(g, arg, kh, kw, sh, sw, gx)
+    else:
+        max_backward_masked(g, arg, mask, kh, kw, sh, sw, gx)
     return gx

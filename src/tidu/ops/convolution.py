@@ -147,12 +147,15 @@ class ConvReLU(Conv):
     node's own output array and boolean mask."""
 
     relu = True
+    takes_premasked = True  # MaxPool may hand it a gradient already masked (premasked)
 
     def forward(self, x, w, b, cfg: Config, out=None):
         self.y = y = super().forward(x, w, b, cfg, out)
         return y
 
     def backward(self, g):
+        if g is getattr(self, "premasked", None):  # masked by the max pool that read y
+            return self._grads(_data_in(g, self.cfg))
         # masked chunk by chunk inside conv_grads (both viewed channels-last)
         return self._grads(_data_in(g, self.cfg), _data_in(self.y, self.cfg))
 

@@ -19,7 +19,7 @@ views; the gradient of max pooling goes to the first maximum of each window, as 
 from __future__ import annotations
 
 from .. import accel
-from ..autograd import Function
+from ..autograd import Function, private_gradient
 from ..backend import asarray_like, xp
 from ..errors import ShapeError
 from . import _pool
@@ -48,8 +48,23 @@ class MaxPool(Function):
 
     def backward(self, g):
         if self.arg is not None:
-            return accel.kernels("pool").backward(g, self.arg, self.x.shape, self.geom)
+            node = self._rectifier()
+            gx = accel.kernels("pool").backward(g, self.arg, self.x.shape, self.geom,
+                                                mask=None if node is None else self.out)
+            if node is not None:
+                node.premasked = gx  # the rectifier's mask is applied: it can skip its pass
+            return gx
         return _pool.max_backward(g, self.x, self.out, self.geom)
+
+    def _rectifier(self):
+        """The node that rectified this pool's input in its own forward and takes its
+        gradient masked (ConvReLU), where nothing else sees that gradient; else None."""
+        src = self.inputs[0]
+        node = getattr(src, "_node", None)
+        if (getattr(node, "takes_premasked", False) and getattr(node, "y", None) is self.x
+                and private_gradient(src)):
+            return node
+        return None
 
     @staticmethod
     def vjp(g, x, geom):
