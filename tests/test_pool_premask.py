@@ -1,8 +1,8 @@
 """MaxPool after Conv2D(activation='relu'): the pool's backward applies the rectifier's mask
-while it scatters (tidu.accel.pool.max_backward_masked) and the ConvReLU node skips its own
-pass over the gradient. Every gradient must keep the bits of the unfused path, and anything
-that could see the conv output's gradient (a hook, retain_grad, grad()'s targets, a second
-consumer) must still see the unmasked one."""
+while it scatters (tidu.accel.pool.max_backward, given the maxima) and the ConvReLU node
+skips its own pass over the gradient. Every gradient must keep the bits of the unfused path,
+and anything that could see the conv output's gradient (a hook, retain_grad, grad()'s
+targets, a second consumer) must still see the unmasked one."""
 
 from __future__ import annotations
 

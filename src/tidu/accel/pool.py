@@ -44,29 +44,14 @@ def max_forward(x, kh, kw, sh, sw, out, arg):
 
 
 @_jit
-def max_backward(g, arg, kh, kw, sh, sw, gx):
+def max_backward(g, arg, maxima, kh, kw, sh, sw, gx):
     """gx[window element] = g where the element is the window's recorded maximum, else 0;
-    elements outside every window are left as they are (the caller zeroes them)."""
-    n_, oh, ow, c_ = g.shape
-    zero = gx.dtype.type(0)
-    for n in range(n_):
-        for p in range(oh):
-            for q in range(ow):
-                h0, w0 = p * sh, q * sw
-                for i in range(kh):
-                    for j in range(kw):
-                        k = i * kw + j
-                        for c in range(c_):
-                            gx[n, h0 + i, w0 + j, c] = g[n, p, q, c] \
-                                if arg[n, p, q, c] == k else zero
+    elements outside every window are left as they are (the caller zeroes them).
 
-
-@_jit
-def max_backward_masked(g, arg, out, kh, kw, sh, sw, gx):
-    """max_backward followed by a rectifier's backward on the pooled input ``x``: the
-    element at the recorded maximum gets ``g * (1 if out > 0 else 0)`` (``out`` the maximum,
-    which is that very element of ``x``), every other one zero, as ``g * (x > 0)`` gives
-    after max_backward (zero times the mask is zero)."""
+    With ``maxima`` (the pooled values, not None) a rectifier's backward on the pooled input
+    ``x`` follows in the same pass: the maximum gets ``g * (1 if maximum > 0 else 0)`` (the
+    maximum is that very element of ``x``), as ``g * (x > 0)`` gives after the scatter; zero
+    elsewhere either way. numba compiles the None case without the mask."""
     n_, oh, ow, c_ = g.shape
     zero, one = gx.dtype.type(0), gx.dtype.type(1)
     for n in range(n_):
@@ -77,11 +62,13 @@ def max_backward_masked(g, arg, out, kh, kw, sh, sw, gx):
                     for j in range(kw):
                         k = i * kw + j
                         for c in range(c_):
-                            if arg[n, p, q, c] == k:
-                                gx[n, h0 + i, w0 + j, c] = g[n, p, q, c] * (
-                                    one if out[n, p, q, c] > 0 else zero)
-                            else:
+                            if arg[n, p, q, c] != k:
                                 gx[n, h0 + i, w0 + j, c] = zero
+                            elif maxima is None:
+                                gx[n, h0 + i, w0 + j, c] = g[n, p, q, c]
+                            else:
+                                gx[n, h0 + i, w0 + j, c] = g[n, p, q, c] * (
+                                    one if maxima[n, p, q, c] > 0 else zero)
 
 
 def usable(x, geom) -> bool:
@@ -107,15 +94,12 @@ def forward(x, geom):
 def backward(g, arg, shape, geom, mask=None):
     """The input gradient of :func:`forward` from the output gradient ``g``; with ``mask``
     (the maxima ``forward`` returned), also masked by ``x > 0`` as a rectifier's backward
-    would mask it, ``x`` being the pooled input (:func:`max_backward_masked`)."""
+    would mask it, ``x`` being the pooled input (:func:`max_backward`)."""
     (kh, kw), (sh, sw) = geom.kernel, geom.stride
     oh, ow = geom.out
     tiles = sh == kh and sw == kw and oh * sh == shape[1] and ow * sw == shape[2]
     gx = (recycle.empty if tiles else recycle.zeros)(shape, g.dtype)
     if g.dtype != gx.dtype or not g.flags.c_contiguous:
         g = np.ascontiguousarray(g, dtype=gx.dtype)
-    if mask is None:
-        max_backward(g, arg, kh, kw, sh, sw, gx)
-    else:
-        max_backward_masked(g, arg, mask, kh, kw, sh, sw, gx)
+    max_backward(g, arg, mask, kh, kw, sh, sw, gx)
     return gx
