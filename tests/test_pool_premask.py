@@ -83,8 +83,8 @@ def test_the_fused_mask_gives_the_bits_of_the_numpy_path_and_skips_the_conv_mask
     assert masks == [False]  # the pool handed the gradient masked
     for a, b in zip(got[:3], ref[:3]):
         _same_bits(a, b)
-    zeros = got[0] == 0
-    assert zeros.any() and np.signbit(got[0][zeros]).any() == np.signbit(ref[0][zeros]).any()
+    y = got[4][:, :8, :8].reshape(3, 4, 2, 4, 2, 5)
+    assert (y.max(axis=(2, 4)) == 0).any()  # some windows' maxima were rectified: masked
 
 
 @pytest.mark.parametrize("how", ["retain", "hook", "grad"])
