@@ -47,6 +47,7 @@ class Workload:
     skipped: dict[str, str] = dataclasses.field(default_factory=dict)
     targets: list[Target] = dataclasses.field(default_factory=list)
     flops: float | None = None  # matrix-product FLOPs of one run(), for the GFLOP/s fraction
+    products: str | None = None  # the contender that runs only those products (the reference)
     notes: list[str] = dataclasses.field(default_factory=list)
 
 
