@@ -15,7 +15,12 @@ the step's matrix products". torch is not timed: its products run in MKL inside 
 Linux with a C compiler and NumPy's OpenBLAS wheel only.
 
 Run: python bench/matmul_time.py [--threads 2] [--samples 12800] [--rounds 7]
-[--contenders tidu,numpy] [--out FILE.md]
+[--contenders tidu,numpy,products] [--out FILE.md]
+
+``products`` is ``w1.build_products``, the epoch's five products alone (``run.py``'s
+``matmul only``): inside BLAS, its time is the machine's own on the step's products, in the
+same rounds, so tidu's in-BLAS seconds over it say how much slower the same products run
+inside tidu's step.
 """
 
 from __future__ import annotations
@@ -147,19 +152,24 @@ def main() -> None:
             "rate is divided by the references measured right after it, and the table gives "
             "the medians.\n\n")
     table = ["| contender | epoch s | in BLAS s | share % | BLAS calls / epoch | "
-             "in-step GFLOP/s | standalone W1 shapes | % of it | five products | % of it |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "in-step GFLOP/s | standalone W1 shapes | % of it | five products | % of it |"
+             " % of products' in-BLAS rate, paired |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     med = statistics.median
+    bare = ([x["flops"] / x["blas"] for x in rows["products"]] if "products" in rows
+            else None)
     for n in names:
         e = rows[n]
         rates = [x["flops"] / x["blas"] / 1e9 for x in e]
+        vs_bare = "" if bare is None else \
+            f"{med(100 * r * 1e9 / b for r, b in zip(rates, bare)):.0f}%"
         table.append(
             f"| {n} | {med(x['wall'] for x in e):.3f} | {med(x['blas'] for x in e):.3f} | "
             f"{med(100 * x['blas'] / x['wall'] for x in e):.1f} | {e[0]['calls']} | "
             f"{med(rates):.1f} | {med(x['w1'] for x in e):.1f} | "
             f"**{med(100 * r / x['w1'] for r, x in zip(rates, e)):.0f}%** | "
             f"{med(x['mix'] for x in e):.1f} | "
-            f"{med(100 * r / x['mix'] for r, x in zip(rates, e)):.0f}% |")
+            f"{med(100 * r / x['mix'] for r, x in zip(rates, e)):.0f}% | {vs_bare} |")
     keys = sorted({k for v in shapes.values() for k in v},
                   key=lambda k: -max(v.get(k, [0, 0])[1] for v in shapes.values()))
     table += ["", "Per product (row-major m x n x k as NumPy hands them to CBLAS, transposes): "

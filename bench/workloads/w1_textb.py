@@ -22,13 +22,14 @@ def step_flops(n: int, hidden: int = 512) -> float:
     return 2.0 * n * (784 * hidden + hidden * 10) + 2.0 * n * (2 * hidden * 10 + 784 * hidden)
 
 
-def build_products(x, hidden: int = 512, batch: int = BATCH):
+def build_products(x, y=None, hidden: int = 512, batch: int = BATCH):
     """The epoch's five matrix products and nothing else: the machine's own rate on the
     step's products, timed in the same rounds as the contenders (issue 17's reference for
     "at least 75% of the machine's matmul rate on the step's matrix products").
 
     Per batch, as the step runs them (float32, outputs preallocated, transposes as views):
-    x @ W1, h @ W2, dz @ W2.T, h.T @ dz, x.T @ dh; the last, smaller batch too."""
+    x @ W1, h @ W2, dz @ W2.T, h.T @ dz, x.T @ dh; the last, smaller batch too. ``y`` is
+    not used: the call is the other builders' (``bench/matmul_time.py`` calls them alike)."""
     rng = np.random.default_rng(0)
     xb = np.ascontiguousarray(x[:batch])  # real pixels (zeros included), one batch
     W1 = rng.standard_normal((784, hidden)).astype(np.float32)
