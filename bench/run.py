@@ -164,7 +164,10 @@ def table(results: dict) -> str:
              f"median of {results['rounds']} interleaved rounds, {results['clock']}"
              + (" (--quick)" if results["quick"] else ""),
              f"Float32 matmul (NumPy): {m['matmul_gflops_w1_shapes']} GFLOP/s at 128x784x512 "
-             f"(W1's shapes), {m['matmul_gflops_1024']} GFLOP/s at 1024^3", "",
+             f"(W1's shapes), {m['matmul_gflops_1024']} GFLOP/s at 1024^3; BLAS: "
+             + (", ".join(m.get("blas") or []) or "not reported")
+             + (f" (OPENBLAS_CORETYPE={m['openblas_coretype']} set)"
+                if m.get("openblas_coretype") else ""), "",
              "| workload | contender | median | unit | min-max | / torch | GFLOP/s | "
              "of matmul rate | of products (paired) |",
              "|---|---|---:|---|---|---:|---:|---:|---:|"]

@@ -1,4 +1,4 @@
-"""The ``tidu`` command line: train, evaluate, predict, summary, gradcheck.
+"""The ``tidu`` command line: train, evaluate, predict, summary, gradcheck, diagnose, info.
 
 ``main(argv)`` runs one command and returns its exit code: 0 on success, 1 on a failure (a
 one-line message on stderr; ``--debug`` shows the traceback), 2 on a usage error.
@@ -20,13 +20,14 @@ first steps:
   tidu predict runs/text-b-digits/model.tidu samples.npy
   tidu gradcheck
   tidu diagnose runs/text-b-digits/model.tidu --out diag/
+  tidu info                                   # versions, BLAS kernels, threads
 
 `tidu COMMAND --help` describes each command."""
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser with one subcommand per module of this package."""
-    from . import diagnose, evaluate, gradcheck, predict, summary, train
+    from . import diagnose, evaluate, gradcheck, info, predict, summary, train
 
     parser = argparse.ArgumentParser(
         prog="tidu", description="tidu (梯度): train, inspect and check models from the shell.",
@@ -35,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true",
                         help="show the full traceback when a command fails")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
-    for module in (train, evaluate, predict, summary, gradcheck, diagnose):
+    for module in (train, evaluate, predict, summary, gradcheck, diagnose, info):
         p = module.add_parser(sub)
         p.set_defaults(usage=p.format_usage)
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
