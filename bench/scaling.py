@@ -6,7 +6,8 @@ Each point trains on ``--samples`` samples (the same number for every batch size
 scaled to 60,000. Writes ``bench/results/scaling.json``, ``bench/results/scaling.md`` and
 the plot ``bench/scaling.png`` (with matplotlib).
 
-Run: python bench/scaling.py [--rounds 3] [--samples 6144] [--threads 2]
+Run: python bench/scaling.py [--rounds 3] [--samples 6144] [--threads 2] [--out scaling]
+(``--out NAME`` writes ``bench/results/NAME.json/.md`` and ``bench/NAME.png``).
 """
 
 from __future__ import annotations
@@ -67,10 +68,18 @@ def plot(res: dict, path: str) -> bool:
         ax.grid(True, which="both", alpha=0.3)
         ax.legend()
     m = res["machine"]
-    fig.suptitle(f"W1 (Text B network, RMSprop) scaling: {m['cpu']}, {res['threads']}")
+    fig.suptitle(f"W1 (Text B network, RMSprop) scaling: {m['cpu']}, {res['threads']}, "
+                 f"{blas_text(m)}", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     return True
+
+
+def blas_text(m: dict) -> str:
+    """The BLAS and its kernels, as the machine record has them."""
+    text = ", ".join(m.get("blas") or []) or "BLAS not reported"
+    return text + (f" (OPENBLAS_CORETYPE={m['openblas_coretype']})"
+                   if m.get("openblas_coretype") else "")
 
 
 def main(argv=None) -> dict:
@@ -78,6 +87,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--samples", type=int, default=6144)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--out", default="scaling", help="name of the result files (scaling)")
     args = ap.parse_args(argv)
     threads = set_threads(args.threads)
     x, y, _, _, source = mnist(Config(), n_train=args.samples, n_test=1)
@@ -94,6 +104,7 @@ def main(argv=None) -> dict:
             f"{k} {v:.3f}" for k, v in res["batch"][str(b)].items()), flush=True)
     lines = [f"W1 epoch seconds (60,000 samples, timed on {args.samples} {source} samples, "
              f"median of {args.rounds}); {res['machine']['cpu']}, {threads}; "
+             f"{blas_text(res['machine'])}; "
              f"{res['machine']['date_utc']} UTC", "",
              "| hidden width | batch | tidu s | torch s | tidu / torch |",
              "|---:|---:|---:|---:|---:|"]
@@ -107,13 +118,13 @@ def main(argv=None) -> dict:
     print("\n" + text)
     out = os.path.join(HERE, "results")
     os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "scaling.json"), "w") as fh:
+    with open(os.path.join(out, f"{args.out}.json"), "w") as fh:
         json.dump(res, fh, indent=1)
-    with open(os.path.join(out, "scaling.md"), "w") as fh:
+    with open(os.path.join(out, f"{args.out}.md"), "w") as fh:
         fh.write(f"Command: `python bench/scaling.py {' '.join(argv or sys.argv[1:])}`\n\n"
                  f"{text}\n")
-    if plot(res, os.path.join(HERE, "scaling.png")):
-        print("plot: bench/scaling.png")
+    if plot(res, os.path.join(HERE, f"{args.out}.png")):
+        print(f"plot: bench/{args.out}.png")
     return res
 
 
