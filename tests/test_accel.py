@@ -103,6 +103,41 @@ def test_overflow_is_refused():
     np.testing.assert_array_equal(w.numpy(), np.full(3, 3e38, np.float32))
 
 
+def _kernel_args(name, g, dtype):
+    """A kernel's arguments: (the call, the arrays it writes)."""
+    f = np.dtype(dtype).type
+    w = np.linspace(-1, 1, g.size).astype(dtype).reshape(g.shape)
+    m, v = w * f(0.1), np.abs(w)
+    a, b, out = np.empty_like(w), np.empty_like(w), np.empty_like(w)
+    return {
+        "sgd": ((g, w, out, f(0.1), f(1)), (out,)),
+        "sgd_momentum": ((g, w, m, a, out, f(0.1), f(0.9), f(1)), (a, out)),
+        "sgd_nesterov": ((g, w, m, a, out, f(0.1), f(0.9), f(1)), (a, out)),
+        "rmsprop": ((g, w, v, a, out, f(0.1), f(0.9), f(0.1), f(1e-7), f(1)), (a, out)),
+        "adam": ((g, w, m, v, a, b, out, f(0.1), f(0.1), f(0.001), f(1e-7), f(1)),
+                 (a, b, out)),
+    }[name]
+
+
+@pytest.mark.parametrize("name", ["sgd", "sgd_momentum", "sgd_nesterov", "rmsprop", "adam"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_kernels_count_the_non_finite_values_they_wrote(name, dtype):
+    # the loop keeps a flag and counts afterwards: the count is still exact
+    kernel = getattr(tidu.accel.kernels("optim"), name)
+    g = np.linspace(-2, 2, 1000).astype(dtype).reshape(40, 25)
+    args, written = _kernel_args(name, g, dtype)
+    assert kernel(*args) == 0
+    bad = g.copy()
+    bad.reshape(-1)[[3, 500, 501, 997]] = [np.inf, np.nan, -np.inf, np.nan]
+    args, written = _kernel_args(name, bad, dtype)
+    with np.errstate(all="ignore"):
+        n = kernel(*args)
+    expected = np.zeros(g.size, bool)
+    for arr in written:
+        expected |= ~np.isfinite(arr.reshape(-1))
+    assert n == expected.sum() >= 4
+
+
 def test_non_contiguous_gradient_takes_the_numpy_rule():
     w = tidu.tensor(np.ones((3, 4), np.float32), requires_grad=True)
     ref = tidu.tensor(np.ones((3, 4), np.float32), requires_grad=True)
