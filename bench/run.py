@@ -167,7 +167,8 @@ def table(results: dict) -> str:
              f"(W1's shapes), {m['matmul_gflops_1024']} GFLOP/s at 1024^3; BLAS: "
              + (", ".join(m.get("blas") or []) or "not reported")
              + (f" (OPENBLAS_CORETYPE={m['openblas_coretype']} set)"
-                if m.get("openblas_coretype") else ""), "",
+                if m.get("openblas_coretype") else ""), *(
+                 [f"BLAS hint (tidu info): {m['blas_hint']}"] if m.get("blas_hint") else []), "",
              "| workload | contender | median | unit | min-max | / torch | GFLOP/s | "
              "of matmul rate | of products (paired) |",
              "|---|---|---:|---|---|---:|---:|---:|---:|"]

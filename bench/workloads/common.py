@@ -151,6 +151,10 @@ def machine(clock=time.perf_counter) -> dict:
     # the kernels OpenBLAS runs are the environment's choice where this is set (it is read
     # when NumPy loads): a machine may force AVX2 kernels on an AVX-512 CPU
     info["openblas_coretype"] = os.environ.get("OPENBLAS_CORETYPE")
+    if have("tidu"):
+        from tidu.backend import blas
+
+        info["blas_hint"] = blas.blas_hint()  # None, or why the kernels are narrower
     # the W1 step's two big products (forward x @ W1 and backward x.T @ dh) and a square one
     fwd = matmul_rate(128, 784, 512, clock=clock)
     info["matmul_gflops_w1_shapes"] = round(fwd, 1)
