@@ -30,7 +30,15 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from workloads.common import WORKLOADS, Config, Workload, have, machine, set_threads  # noqa: E402
+from workloads.common import (  # noqa: E402
+    WORKLOADS,
+    Config,
+    Workload,
+    blas_text,
+    have,
+    machine,
+    set_threads,
+)
 
 MODULES = {"W1": "w1_textb", "W2": "w2_texta", "W3": "w3_mlp", "W4": "w4_textd",
            "W5": "w5_predict", "W6": "w6_convnet"}
@@ -165,9 +173,7 @@ def table(results: dict) -> str:
              + (" (--quick)" if results["quick"] else ""),
              f"Float32 matmul (NumPy): {m['matmul_gflops_w1_shapes']} GFLOP/s at 128x784x512 "
              f"(W1's shapes), {m['matmul_gflops_1024']} GFLOP/s at 1024^3; BLAS: "
-             + (", ".join(m.get("blas") or []) or "not reported")
-             + (f" (OPENBLAS_CORETYPE={m['openblas_coretype']} set)"
-                if m.get("openblas_coretype") else ""), *(
+             f"{blas_text(m)}", *(
                  [f"BLAS hint (tidu info): {m['blas_hint']}"] if m.get("blas_hint") else []), "",
              "| workload | contender | median | unit | min-max | / torch | GFLOP/s | "
              "of matmul rate | of products (paired) |",

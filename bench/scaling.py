@@ -23,7 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from workloads import w1_textb as w1  # noqa: E402
-from workloads.common import Config, machine, mnist, set_threads  # noqa: E402
+from workloads.common import Config, blas_text, machine, mnist, set_threads  # noqa: E402
 
 WIDTHS = (128, 256, 512, 1024, 2048, 4096)
 BATCHES = (32, 64, 128, 256, 512, 1024)
@@ -69,17 +69,10 @@ def plot(res: dict, path: str) -> bool:
         ax.legend()
     m = res["machine"]
     fig.suptitle(f"W1 (Text B network, RMSprop) scaling: {m['cpu']}, {res['threads']}, "
-                 f"{blas_text(m)}", fontsize=9)
+                 f"BLAS {blas_text(m)}", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     return True
-
-
-def blas_text(m: dict) -> str:
-    """The BLAS and its kernels, as the machine record has them."""
-    text = ", ".join(m.get("blas") or []) or "BLAS not reported"
-    return text + (f" (OPENBLAS_CORETYPE={m['openblas_coretype']})"
-                   if m.get("openblas_coretype") else "")
 
 
 def main(argv=None) -> dict:
@@ -104,7 +97,7 @@ def main(argv=None) -> dict:
             f"{k} {v:.3f}" for k, v in res["batch"][str(b)].items()), flush=True)
     lines = [f"W1 epoch seconds (60,000 samples, timed on {args.samples} {source} samples, "
              f"median of {args.rounds}); {res['machine']['cpu']}, {threads}; "
-             f"{blas_text(res['machine'])}; "
+             f"BLAS {blas_text(res['machine'])}; "
              f"{res['machine']['date_utc']} UTC", "",
              "| hidden width | batch | tidu s | torch s | tidu / torch |",
              "|---:|---:|---:|---:|---:|"]

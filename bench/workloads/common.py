@@ -162,6 +162,14 @@ def machine(clock=time.perf_counter) -> dict:
     return info
 
 
+def blas_text(m: dict) -> str:
+    """The BLAS libraries and their kernels as :func:`machine` records them, and the
+    ``OPENBLAS_CORETYPE`` that forced them, if any."""
+    text = ", ".join(m.get("blas") or []) or "not reported"
+    return text + (f" (OPENBLAS_CORETYPE={m['openblas_coretype']} set)"
+                   if m.get("openblas_coretype") else "")
+
+
 def _cpu_name() -> str:
     try:
         with open("/proc/cpuinfo") as fh:

@@ -29,26 +29,9 @@ def _flat(a):
 
 
 @_jit
-def _count1(a):
-    """How many values of ``a`` are NaN or infinite."""
-    n = 0
-    for i in range(a.size):
-        n += (a[i] - a[i]) != 0
-    return n
-
-
-@_jit
-def _count2(a, b):
-    """How many positions of ``a`` and ``b`` hold a NaN or infinite value."""
-    n = 0
-    for i in range(a.size):
-        n += ((a[i] - a[i]) != 0) | ((b[i] - b[i]) != 0)
-    return n
-
-
-@_jit
-def _count3(a, b, c):
-    """How many positions of ``a``, ``b`` and ``c`` hold a NaN or infinite value."""
+def _count(a, b, c):
+    """How many positions of ``a``, ``b`` and ``c`` hold a NaN or infinite value (pass an
+    array again for fewer): the exact count, taken only once a loop's flag is set."""
     n = 0
     for i in range(a.size):
         n += ((a[i] - a[i]) != 0) | ((b[i] - b[i]) != 0) | ((c[i] - c[i]) != 0)
@@ -64,7 +47,7 @@ def sgd(g, w, out, lr, dec):
         o = w[i] * dec - g[i] * lr
         out[i] = o
         bad |= (o - o) != 0
-    return _count1(out) if bad else 0
+    return _count(out, out, out) if bad else 0
 
 
 @_jit
@@ -79,7 +62,7 @@ def sgd_momentum(g, w, m, m_new, out, lr, momentum, dec):
         o = w[i] * dec + v
         out[i] = o
         bad |= ((v - v) != 0) | ((o - o) != 0)
-    return _count2(m_new, out) if bad else 0
+    return _count(m_new, out, out) if bad else 0
 
 
 @_jit
@@ -95,7 +78,7 @@ def sgd_nesterov(g, w, m, m_new, out, lr, momentum, dec):
         o = w[i] * dec + (v * momentum - s)
         out[i] = o
         bad |= ((v - v) != 0) | ((o - o) != 0)
-    return _count2(m_new, out) if bad else 0
+    return _count(m_new, out, out) if bad else 0
 
 
 @_jit
@@ -111,7 +94,7 @@ def rmsprop(g, w, v, v_new, out, lr, rho, one_minus_rho, epsilon, dec):
         o = w[i] * dec - (gi / np.sqrt(a + epsilon)) * lr
         out[i] = o
         bad |= ((a - a) != 0) | ((o - o) != 0)
-    return _count2(v_new, out) if bad else 0
+    return _count(v_new, out, out) if bad else 0
 
 
 @_jit
@@ -130,4 +113,4 @@ def adam(g, w, m, v, m_new, v_new, out, alpha, one_minus_b1, one_minus_b2, epsil
         o = w[i] * dec - (a / (np.sqrt(b) + epsilon)) * alpha
         out[i] = o
         bad |= ((a - a) != 0) | ((b - b) != 0) | ((o - o) != 0)
-    return _count3(m_new, v_new, out) if bad else 0
+    return _count(m_new, v_new, out) if bad else 0

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["blas_hint", "blas_info", "cpu_flags"]
+__all__ = ["blas_hint", "blas_info", "cpu_flags", "has_avx512"]
 
 AVX2_CORES = ("haswell", "zen")  # OpenBLAS cores whose kernels stop at AVX2
 AVX512 = ("avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl")  # what SkylakeX needs
@@ -32,6 +32,11 @@ def cpu_flags(path: str = "/proc/cpuinfo") -> frozenset:
     except OSError:
         pass
     return frozenset()
+
+
+def has_avx512(flags: frozenset) -> bool:
+    """Whether ``flags`` hold every AVX-512 part that OpenBLAS's SkylakeX kernels use."""
+    return all(f in flags for f in AVX512)
 
 
 def blas_info() -> list[dict]:
@@ -57,7 +62,7 @@ def blas_hint(info: list[dict] | None = None, flags: frozenset | None = None,
     info = blas_info() if info is None else info
     flags = cpu_flags() if flags is None else flags
     environ = os.environ if environ is None else environ
-    if not all(f in flags for f in AVX512):
+    if not has_avx512(flags):
         return None
     forced = environ.get("OPENBLAS_CORETYPE")
     for lib in info:

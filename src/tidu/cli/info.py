@@ -50,12 +50,13 @@ def lines() -> list[str]:
     coretype = os.environ.get("OPENBLAS_CORETYPE")
     if coretype:
         out.append(f"OPENBLAS_CORETYPE={coretype}")
+    flags = blas.cpu_flags()
     out.append(f"CPU cores: {os.cpu_count()}; AVX-512: "
-               f"{'yes' if all(f in blas.cpu_flags() for f in blas.AVX512) else 'no'}")
+               f"{'yes' if blas.has_avx512(flags) else 'no'}")
     out.append(f"compiled kernels (numba): {'on' if accel.enabled() else 'off'}")
     have = [m for m in EXTRAS if importlib.util.find_spec(m) is not None]
     out.append("extras installed: " + (", ".join(have) if have else "none"))
-    hint = blas.blas_hint(libs)
+    hint = blas.blas_hint(libs, flags)
     if hint:
         out.append(f"hint: {hint}")
     return out
